@@ -1,0 +1,28 @@
+# Every target bootstraps its own virtual environment, so a fresh clone needs only python3.
+PYTHON ?= python3
+VENV   := .venv
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: test chat serve bench clean
+
+$(STAMP): pyproject.toml
+	rm -f $(VENV)/.installed-*
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+chat: $(STAMP)
+	$(VENV)/bin/python -m skill chat
+
+serve: $(STAMP)
+	$(VENV)/bin/python -m skill serve --host 127.0.0.1 --port 8080
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/benchmark.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

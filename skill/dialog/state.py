@@ -1,0 +1,97 @@
+"""The conversation's memory between turns, and the guard against stale or tampered copies.
+
+Alexa hands session attributes back to us on every request, and anything could be in them
+(an old skill version, a hand-edited test envelope, garbage). `SessionState.from_attributes`
+accepts only what it recognises and otherwise starts afresh, telling the caller it did so.
+Feature modules (the doctor check, the stretch routine) own the shape of their own slice
+(`doctor`, `routine`) and validate it themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATE_VERSION = 1
+ATTRIBUTE_KEY = "pins_and_needles"
+
+MODES = ("idle", "topic", "doctor_check", "routine")
+MAX_TEXT = 8000
+
+
+@dataclass
+class SessionState:
+    """Everything the skill remembers within one session.
+
+    mode      -- what the user is in the middle of.
+    topic     -- the topic whose passages "tell me more" continues.
+    passage_index -- index of the last passage spoken within `topic`.
+    pending   -- what a bare "yes" would accept right now (e.g. "more", "causes",
+                 "topic:<id>", "doctor_check", "routine", "resume_routine"); None = nothing.
+    last_speech / last_reprompt -- what was last said, as plain SSML strings, for "repeat".
+    last_card_title / last_card_text -- the card that went with it.
+    doctor / routine -- feature-owned slices (dicts of JSON values) or None.
+    """
+
+    mode: str = "idle"
+    topic: str | None = None
+    passage_index: int = -1
+    pending: str | None = None
+    last_speech: str | None = None
+    last_reprompt: str | None = None
+    last_card_title: str | None = None
+    last_card_text: str | None = None
+    doctor: dict | None = None
+    routine: dict | None = None
+    was_reset: bool = field(default=False, compare=False)
+
+    @classmethod
+    def from_attributes(cls, attributes: Any) -> "SessionState":
+        """Read our slice of the session attributes; anything unexpected gives a fresh state."""
+        if not attributes:
+            return cls()
+        raw = attributes.get(ATTRIBUTE_KEY) if isinstance(attributes, dict) else None
+        if raw is None:
+            return cls()
+        try:
+            return cls._validated(raw)
+        except (TypeError, ValueError, KeyError):
+            return cls(was_reset=True)
+
+    @classmethod
+    def _validated(cls, raw: Any) -> "SessionState":
+        if not isinstance(raw, dict) or raw.get("v") != STATE_VERSION:
+            raise ValueError("unknown state version")
+        mode = raw.get("mode", "idle")
+        if mode not in MODES:
+            raise ValueError("unknown mode")
+        index = raw.get("passage_index", -1)
+        if not isinstance(index, int) or isinstance(index, bool) or not -1 <= index < 1000:
+            raise ValueError("bad passage index")
+        state = cls(mode=mode, passage_index=index)
+        for name in ("topic", "pending", "last_speech", "last_reprompt",
+                     "last_card_title", "last_card_text"):
+            value = raw.get(name)
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+                raise ValueError(f"bad {name}")
+            setattr(state, name, value)
+        for name in ("doctor", "routine"):
+            value = raw.get(name)
+            if value is not None and not isinstance(value, dict):
+                raise ValueError(f"bad {name}")
+            setattr(state, name, value)
+        return state
+
+    def to_attributes(self) -> dict:
+        """Our slice, ready to be stored under `ATTRIBUTE_KEY` in the session attributes."""
+        data = asdict(self)
+        data.pop("was_reset")
+        data["v"] = STATE_VERSION
+        return data
+
+    def remember_reply(self, speech: str, reprompt: str | None,
+                       card_title: str | None = None, card_text: str | None = None) -> None:
+        self.last_speech = speech
+        self.last_reprompt = reprompt
+        self.last_card_title = card_title
+        self.last_card_text = card_text

@@ -1,0 +1,48 @@
+"""Assemble the skill: handlers in a deliberate order, interceptors, the exception handler.
+
+Order matters because ask-sdk-core asks handlers in registration order and the first that
+can handle a request wins:
+1. safety  -- red flags preempt everything, in every state;
+2. doctor check and 3. stretch routine -- they own the turn while the user is inside them;
+4. core answers and built-ins; 5. catch-alls for anything left.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+
+from skill.alexa import handlers, interceptors
+
+
+def request_handlers() -> list:
+    """Every request handler, in the order they are asked."""
+    return [
+        *handlers.CORE_HANDLERS,
+        *handlers.CATCH_ALL_HANDLERS,
+    ]
+
+
+def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None = None,
+                        skill_id: str | None = None) -> CustomSkillBuilder:
+    """A configured builder. `skill_id` (default: $SKILL_ID) makes the SDK reject requests
+    for any other skill; unset, every request is accepted, which is what local use needs."""
+    builder = CustomSkillBuilder(persistence_adapter=persistence_adapter)
+    skill_id = skill_id if skill_id is not None else os.environ.get("SKILL_ID") or None
+    if skill_id:
+        builder.skill_id = skill_id
+    for handler in request_handlers():
+        builder.add_request_handler(handler)
+    builder.add_exception_handler(handlers.CatchAllExceptionHandler())
+    builder.add_global_request_interceptor(interceptors.RequestLogInterceptor())
+    builder.add_global_request_interceptor(interceptors.LoadStateInterceptor())
+    builder.add_global_response_interceptor(interceptors.SavePersistentInterceptor())
+    return builder
+
+
+def build_skill(persistence_adapter: AbstractPersistenceAdapter | None = None,
+                skill_id: str | None = None) -> CustomSkill:
+    return build_skill_builder(persistence_adapter, skill_id).create()

@@ -1,0 +1,235 @@
+"""Core request handlers: launch, answers from the article, and Alexa's built-in intents.
+
+Each handler is a thin adapter: read the request, call one dialog function, respond.
+Feature handlers (safety, doctor check, stretch routine) live in their own modules and are
+registered before these in `builder.py`, so they see requests first.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name, is_request_type
+from ask_sdk_model import Response
+
+from skill.alexa.context import get_state, persistent, respond, save_persistent, slot_values
+from skill.dialog import answers, menu
+
+log = logging.getLogger(__name__)
+
+HEARD_DISCLAIMER = "heard_disclaimer"
+
+# Intents whose meaning depends on what was said before: with a tampered or stale session
+# they cannot be honoured, so the user hears a short "let's start fresh" instead.
+CONTEXTUAL_INTENTS = (
+    "AMAZON.YesIntent", "AMAZON.NoIntent", "TellMeMoreIntent", "AMAZON.RepeatIntent",
+    "AMAZON.NextIntent", "AMAZON.PreviousIntent", "AMAZON.ResumeIntent", "UnsureIntent",
+)
+
+
+class LaunchRequestHandler(AbstractRequestHandler):
+    """Welcome: the full disclaimer the first time, a shorter greeting after that."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("LaunchRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        memory = persistent(handler_input)
+        first_time = not memory.get(HEARD_DISCLAIMER)
+        if first_time:
+            memory[HEARD_DISCLAIMER] = True
+            save_persistent(handler_input)
+        return respond(handler_input, menu.welcome(get_state(handler_input), first_time))
+
+
+class StaleStateHandler(AbstractRequestHandler):
+    """A "yes" or "tell me more" that arrives with unreadable session memory."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return get_state(handler_input).was_reset and any(
+            is_intent_name(name)(handler_input) for name in CONTEXTUAL_INTENTS)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        log.warning("session state was unreadable; starting fresh")
+        return respond(handler_input, menu.reset_notice(get_state(handler_input)))
+
+
+class WhyLegFallsAsleepIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("WhyLegFallsAsleepIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, answers.explain_why(get_state(handler_input)))
+
+
+class TopicIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("TopicIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        topic = slot_values(handler_input).get("topic")
+        reply = answers.answer_spoken_topic(
+            get_state(handler_input), topic.id if topic else None, topic.raw if topic else None)
+        return respond(handler_input, reply)
+
+
+class QuestionIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("QuestionIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        query = slot_values(handler_input).get("query")
+        reply = answers.answer_question(get_state(handler_input), query.raw if query else None)
+        return respond(handler_input, reply)
+
+
+class TellMeMoreIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("TellMeMoreIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, answers.tell_more(get_state(handler_input)))
+
+
+class YesIntentHandler(AbstractRequestHandler):
+    """"Yes" accepts whatever the last question offered (kept in `state.pending`)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.YesIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        state = get_state(handler_input)
+        if state.pending == "more" or (state.pending or "").startswith("topic:"):
+            return respond(handler_input, answers.tell_more(state))
+        return respond(handler_input, menu.nothing_pending(state))
+
+
+class NoIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.NoIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, menu.after_no(get_state(handler_input)))
+
+
+class HelpIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.HelpIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, menu.help_for(get_state(handler_input)))
+
+
+class RepeatIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.RepeatIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, menu.repeat(get_state(handler_input)))
+
+
+class StartOverIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.StartOverIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, menu.start_over(get_state(handler_input)))
+
+
+class NavigateHomeIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.NavigateHomeIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, menu.home(get_state(handler_input)))
+
+
+class CancelOrStopIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (is_intent_name("AMAZON.CancelIntent")(handler_input)
+                or is_intent_name("AMAZON.StopIntent")(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, menu.goodbye(get_state(handler_input)))
+
+
+class FallbackIntentHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.FallbackIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, menu.fallback(get_state(handler_input)))
+
+
+class SessionEndedRequestHandler(AbstractRequestHandler):
+    """No speech is allowed here; log why the session ended (errors carry a reason)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("SessionEndedRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        request = handler_input.request_envelope.request
+        reason = getattr(getattr(request, "reason", None), "value", None)
+        error = getattr(request, "error", None)
+        log.info("session ended: reason=%s error=%s", reason,
+                 getattr(getattr(error, "object_type", None), "value", None) if error else None)
+        return handler_input.response_builder.response
+
+
+class UnhandledIntentHandler(AbstractRequestHandler):
+    """Any intent nothing else claimed (an old model, a mistyped test): still be helpful."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("IntentRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, menu.fallback(get_state(handler_input)))
+
+
+class UnhandledRequestHandler(AbstractRequestHandler):
+    """Request types we do not use (APL user events, system notices): a valid empty reply."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        log.info("unhandled request type %s", type(handler_input.request_envelope.request).__name__)
+        return handler_input.response_builder.response
+
+
+class CatchAllExceptionHandler(AbstractExceptionHandler):
+    """Whatever went wrong, the user hears something useful and can carry on."""
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        log.exception("request failed: %s", exception)
+        reply = menu.error()
+        builder = handler_input.response_builder
+        builder.speak(f"<speak>{reply.speech}</speak>").ask(f"<speak>{reply.reprompt}</speak>")
+        return builder.response
+
+
+CORE_HANDLERS = (
+    LaunchRequestHandler(),
+    StaleStateHandler(),
+    WhyLegFallsAsleepIntentHandler(),
+    TopicIntentHandler(),
+    QuestionIntentHandler(),
+    TellMeMoreIntentHandler(),
+    YesIntentHandler(),
+    NoIntentHandler(),
+    HelpIntentHandler(),
+    RepeatIntentHandler(),
+    StartOverIntentHandler(),
+    NavigateHomeIntentHandler(),
+    CancelOrStopIntentHandler(),
+    FallbackIntentHandler(),
+    SessionEndedRequestHandler(),
+)
+
+# Always last: they claim whatever nobody else did.
+CATCH_ALL_HANDLERS = (UnhandledIntentHandler(), UnhandledRequestHandler())

@@ -1,0 +1,63 @@
+"""Cross-cutting steps around every handler: a log line in, state loaded, memory saved out."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from ask_sdk_core.dispatch_components import (
+    AbstractRequestInterceptor,
+    AbstractResponseInterceptor,
+)
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+
+from skill.alexa.context import PERSISTENT_DIRTY, get_state
+
+log = logging.getLogger(__name__)
+
+
+def short_user(user_id: str | None) -> str:
+    """A stable, non-reversible tag for a user id: logs must never hold the real one."""
+    if not user_id:
+        return "-"
+    return hashlib.sha256(user_id.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+class RequestLogInterceptor(AbstractRequestInterceptor):
+    def process(self, handler_input: HandlerInput) -> None:
+        envelope = handler_input.request_envelope
+        request = envelope.request
+        intent = getattr(getattr(request, "intent", None), "name", None)
+        user = getattr(getattr(getattr(envelope, "context", None), "system", None), "user", None)
+        log.info("request type=%s intent=%s locale=%s user=%s",
+                 getattr(request, "object_type", type(request).__name__), intent,
+                 getattr(request, "locale", None), short_user(getattr(user, "user_id", None)))
+
+
+class LoadStateInterceptor(AbstractRequestInterceptor):
+    """Read and validate the session memory once, before any handler looks at it."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        state = get_state(handler_input)
+        if state.was_reset:
+            log.warning("discarded unreadable session attributes")
+
+
+class SavePersistentInterceptor(AbstractResponseInterceptor):
+    """Write long-term memory once per request, and only when a handler changed it.
+
+    A failed write is logged, not raised: the user still hears the answer, and the worst
+    case is that a stretch position is forgotten.
+    """
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        manager = handler_input.attributes_manager
+        if not manager.request_attributes.get(PERSISTENT_DIRTY):
+            return
+        if manager._persistence_adapter is None:  # session-only memory: nothing to write
+            return
+        try:
+            manager.save_persistent_attributes()
+        except Exception:
+            log.exception("could not save persistent attributes")

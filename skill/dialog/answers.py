@@ -1,0 +1,129 @@
+"""Answers from the article: the flagship "why", topics, free-text questions, "tell me more".
+
+Every answer has the same shape, so a listener always knows what to do next: one short
+passage (verbatim from the article), one short question of ours, a reprompt, and a card
+whose title is the article's section title and whose text is the passage.
+"""
+
+from __future__ import annotations
+
+from skill.content.catalogue import Passage, Topic, catalogue
+from skill.dialog import prompts, search, ssml
+from skill.dialog.reply import Reply
+from skill.dialog.state import SessionState
+
+FLAGSHIP_TOPIC = "why_it_happens"
+CAUSES_TOPIC = "causes"
+
+
+def _say(*parts: str) -> str:
+    return " ".join(ssml.escape(p) for p in parts if p)
+
+
+def _card_text(passage: Passage) -> str:
+    return f"{passage.text}\n\n{prompts.text('card_footer')}"
+
+
+def _speak_passage(state: SessionState, passage: Passage, index: int, lead_in: str = "") -> Reply:
+    """Speak `passage` (the `index`th of its topic) and offer the natural next step."""
+    cat = catalogue()
+    topic_passages = cat.passages_for(passage.topic)
+    state.mode = "topic"
+    state.topic = passage.topic
+    state.passage_index = index
+    if index + 1 < len(topic_passages):
+        state.pending = "more"
+        question = prompts.text("offer_causes") if passage.topic == FLAGSHIP_TOPIC \
+            else prompts.text("offer_more")
+        if passage.topic == FLAGSHIP_TOPIC:
+            state.pending = f"topic:{CAUSES_TOPIC}"
+    else:
+        question = _offer_related(state, cat.topic(passage.topic))
+    speech = _say(lead_in, passage.text, question)
+    return Reply(
+        speech=speech,
+        reprompt=_say(question),
+        card_title=passage.section,
+        card_text=_card_text(passage),
+    )
+
+
+def _offer_related(state: SessionState, topic: Topic | None) -> str:
+    """Offer the first related topic, so a finished topic never ends in a dead end."""
+    cat = catalogue()
+    for related_id in (topic.related if topic else ()):
+        related = cat.topic(related_id)
+        if related is not None and related_id != state.topic:
+            state.pending = f"topic:{related_id}"
+            return prompts.text("offer_topic", topic=related.name)
+    state.pending = None
+    return prompts.text("what_next")
+
+
+def explain_why(state: SessionState) -> Reply:
+    """The flagship answer: what happens when a leg falls asleep, then an offer of the causes."""
+    return answer_topic(state, FLAGSHIP_TOPIC)
+
+
+def answer_topic(state: SessionState, topic_id: str, lead_in: str = "") -> Reply:
+    passages = catalogue().passages_for(topic_id)
+    if not passages:
+        return no_topic(state)
+    return _speak_passage(state, passages[0], 0, lead_in)
+
+
+def answer_spoken_topic(state: SessionState, resolved_id: str | None, spoken: str | None) -> Reply:
+    """A topic slot: trust Alexa's entity resolution, then our synonyms, then the ranker."""
+    cat = catalogue()
+    if resolved_id and cat.topic(resolved_id) is not None:
+        return answer_topic(state, resolved_id)
+    if spoken:
+        topic = cat.find_topic(spoken)
+        if topic is not None:
+            return answer_topic(state, topic.id)
+        return answer_question(state, spoken)
+    return no_topic(state)
+
+
+def answer_question(state: SessionState, text: str | None) -> Reply:
+    """A free-text question, ranked against every passage and topic synonym."""
+    if not text or not text.strip():
+        return no_match(state)
+    terms = search.query_terms(text)
+    if terms and all(t in search.GENERIC for t in terms):
+        return explain_why(state)
+    topic = catalogue().find_topic(text)
+    if topic is not None:
+        return answer_topic(state, topic.id)
+    passage = search.best_passage(text)
+    if passage is None:
+        return no_match(state)
+    index = catalogue().passages_for(passage.topic).index(passage)
+    return _speak_passage(state, passage, index)
+
+
+def tell_more(state: SessionState) -> Reply:
+    """Continue the current topic; when it runs out, move to the related topic on offer."""
+    cat = catalogue()
+    if state.pending and state.pending.startswith("topic:"):
+        return answer_topic(state, state.pending.split(":", 1)[1])
+    if not state.topic or cat.topic(state.topic) is None:
+        return explain_why(state)
+    passages = cat.passages_for(state.topic)
+    nxt = state.passage_index + 1
+    if 0 <= nxt < len(passages):
+        return _speak_passage(state, passages[nxt], nxt)
+    topic = cat.topic(state.topic)
+    question = _offer_related(state, topic)
+    done = prompts.text("topic_done", topic=topic.name)
+    return Reply(speech=_say(done, question), reprompt=_say(question))
+
+
+def no_match(state: SessionState) -> Reply:
+    state.pending = None
+    return Reply(speech=_say(prompts.text("no_match")), reprompt=_say(prompts.text("menu_reprompt")))
+
+
+def no_topic(state: SessionState) -> Reply:
+    state.pending = None
+    return Reply(speech=_say(prompts.text("no_topic")), reprompt=_say(prompts.text("menu_reprompt")))

@@ -1,0 +1,23 @@
+"""Our own short framing lines, kept as data so that wording changes never touch logic.
+
+Everything here is framing ("Want to hear more?"), never medical content; medical content
+comes only from the article's passages.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+
+
+@functools.cache
+def _prompts() -> dict[str, str]:
+    data = json.loads(resources.files(__package__).joinpath("prompts.json").read_text("utf-8"))
+    return {key: value for key, value in data.items() if not key.startswith("_")}
+
+
+def text(key: str, **values: str) -> str:
+    """The prompt `key` as plain text, with `{placeholders}` filled in."""
+    template = _prompts()[key]
+    return template.format(**values) if values else template

@@ -38,16 +38,17 @@ def _configure_logging() -> None:
         logging.basicConfig(format="%(levelname)s %(name)s %(message)s")
 
 
-TABLE_ENV = "SKILL_TABLE"
+STORE_ENVS = ("SKILL_TABLE", "SKILL_SQLITE_PATH")
 
 
 def _persistence_adapter():
-    """DynamoDB when a table is configured; otherwise session-only memory.
+    """DynamoDB when a table is configured (SQLite when a file is, for local runs);
+    otherwise session-only memory.
 
-    The persistence module (and boto3 behind it) is imported only when a table is set, so
+    The persistence module (and boto3 behind it) is imported only when a store is set, so
     a Lambda without one does not pay for it at cold start.
     """
-    if not os.environ.get(TABLE_ENV):
+    if not any(os.environ.get(name) for name in STORE_ENVS):
         return None
     from skill.hosting.persistence import make_persistence_adapter
 

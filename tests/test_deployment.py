@@ -1,0 +1,605 @@
+"""The deployable artefacts: SAM template, skill manifest, ASK CLI project, Lambda zip.
+
+None of this touches AWS. The template is checked with cfn-lint plus our own rules (least
+privilege, skill-scoped trigger); the manifest against the store's rules we rely on; the zip
+by building it and, once, by running the real handler from the unzipped files in a separate
+interpreter that can see nothing else - the closest we get to Lambda without Lambda.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from cfnlint.api import lint
+from cfnlint.decode.decode import decode_str
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "template.yaml"
+MANIFEST = ROOT / "skill-package" / "skill.json"
+ASK_RESOURCES = ROOT / "ask-resources.json"
+REQUIREMENTS = ROOT / "lambda" / "requirements.txt"
+
+LOCALES = {"en-US", "en-CA", "en-GB", "en-AU", "en-IN"}
+COUNTRIES = {"US", "CA", "GB", "AU", "IN"}
+EMERGENCY_NUMBERS = {"en-US": "911", "en-CA": "911", "en-GB": "999", "en-AU": "000",
+                     "en-IN": "112"}
+MEDICAL_LINE = "not a substitute for professional medical advice"
+# Shipped by the Lambda Python runtime; deliberately left out of the zip (see requirements).
+RUNTIME_PROVIDED = {"boto3", "botocore", "jmespath", "s3transfer"}
+# Alexa regions' recommended AWS regions (Lambda endpoints).
+CFN_LINT_REGIONS = ["us-east-1", "eu-west-1", "us-west-2"]
+
+
+def load_tool(name: str):
+    """Import tools/<name>.py (tools/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while executing
+    spec.loader.exec_module(module)
+    return module
+
+
+build_lambda = load_tool("build_lambda")
+sync_skill_package = load_tool("sync_skill_package")
+
+
+# --------------------------------------------------------------------------- template
+
+
+def load_template(text: str | None = None) -> dict:
+    template, errors = decode_str(TEMPLATE.read_text("utf-8") if text is None else text)
+    assert not errors, errors
+    return template
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return load_template()
+
+
+def resources_of_type(template: dict, kind: str) -> dict:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+@pytest.fixture(scope="module")
+def function(template) -> dict:
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    assert list(functions) == ["SkillFunction"]
+    return functions["SkillFunction"]["Properties"]
+
+
+def cfn_lint_errors(text: str) -> list[str]:
+    return [str(m) for m in lint(text, regions=CFN_LINT_REGIONS) if m.rule.id.startswith("E")]
+
+
+def test_cfn_lint_finds_no_errors():
+    assert cfn_lint_errors(TEMPLATE.read_text("utf-8")) == []
+
+
+def test_cfn_lint_would_catch_a_broken_template():
+    broken = TEMPLATE.read_text("utf-8").replace("PointInTimeRecoveryEnabled:",
+                                                 "PointInTimeRecoveryEnable:")
+    assert cfn_lint_errors(broken)
+
+
+def test_function_runs_the_lambda_entry_on_python_312(function):
+    assert function["Runtime"] == "python3.12"
+    assert function["Handler"] == "lambda_function.lambda_handler"
+    assert build_lambda.LAMBDA_PYTHON_VERSION == "3.12"  # wheels picked for that runtime
+    assert function["Architectures"] == ["x86_64"]
+    assert build_lambda.LAMBDA_PLATFORM.endswith("x86_64")
+
+
+def test_function_code_is_the_zip_build_lambda_writes(function):
+    assert function["CodeUri"] == build_lambda.DEFAULT_OUTPUT.relative_to(ROOT).as_posix()
+
+
+def test_function_answers_before_alexa_gives_up(function):
+    assert 3 <= function["Timeout"] < 8  # Alexa waits 8 seconds
+    assert 256 <= function["MemorySize"] <= 1024
+
+
+def test_trigger_is_only_the_alexa_skill_with_our_id(function, template):
+    events = function["Events"]
+    assert list(events) == ["AlexaSkillEvent"]
+    assert events["AlexaSkillEvent"]["Type"] == "AlexaSkill"
+    assert events["AlexaSkillEvent"]["Properties"]["SkillId"] == {"Ref": "SkillId"}
+    # No hand-written permission that could open the function to other callers.
+    assert not resources_of_type(template, "AWS::Lambda::Permission")
+
+
+def test_skill_id_parameter_accepts_only_skill_ids(template):
+    parameter = template["Parameters"]["SkillId"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("amzn1.ask.skill.0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
+    for bad in ["", "amzn1.ask.skill.", "amzn1.ask.account.abc", "*", "arn:aws:lambda:x"]:
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_table_matches_the_ask_sdk_dynamodb_adapter(template):
+    tables = resources_of_type(template, "AWS::DynamoDB::Table")
+    assert list(tables) == ["SkillTable"]
+    props = tables["SkillTable"]["Properties"]
+    # DynamoDbAdapter's defaults: partition key "id" (a string: the user id).
+    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert props["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_adapter_default_partition_key_is_still_id(monkeypatch):
+    import inspect
+
+    # The adapter builds a boto3 resource at import time, which needs a region (Lambda
+    # sets AWS_REGION); no AWS call is made.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    from ask_sdk_dynamodb.adapter import DynamoDbAdapter
+
+    default = inspect.signature(DynamoDbAdapter.__init__).parameters["partition_key_name"].default
+    assert default == "id"
+
+
+def test_environment_names_the_table_skill_id_and_log_level(function):
+    variables = function["Environment"]["Variables"]
+    assert variables["SKILL_TABLE"] == {"Ref": "SkillTable"}
+    assert variables["SKILL_ID"] == {"Ref": "SkillId"}
+    assert "LOG_LEVEL" in variables
+
+
+@pytest.mark.parametrize("name", ["SKILL_TABLE", "SKILL_ID", "LOG_LEVEL"])
+def test_code_reads_the_environment_variables_the_template_sets(name):
+    sources = [*(ROOT / "skill").rglob("*.py"), *(ROOT / "lambda").glob("*.py")]
+    assert any(name in path.read_text("utf-8") for path in sources), \
+        f"template sets {name} but no code reads it"
+
+
+def iam_statements(template: dict) -> list[tuple[str, dict]]:
+    """Every IAM statement that grants the function anything, with where it came from."""
+    found = []
+    for name, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in props.get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    found.append((f"{name}/{policy['PolicyName']}", statement))
+        elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            for statement in props["PolicyDocument"]["Statement"]:
+                found.append((name, statement))
+    return found
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def least_privilege_violations(template: dict) -> list[str]:
+    """Anything beyond: logs calls, and Get/Put/DeleteItem on the skill's own table."""
+    problems = []
+    for name, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role" and props.get("ManagedPolicyArns"):
+            problems.append(f"{name} attaches managed policies {props['ManagedPolicyArns']}")
+        if resource["Type"] == "AWS::Serverless::Function":
+            if "Policies" in props:
+                problems.append(f"{name} has SAM Policies (an extra generated role)")
+            if "Role" not in props:
+                problems.append(f"{name} lets SAM generate a role")
+    for where, statement in iam_statements(template):
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement or "NotResource" in statement:
+            problems.append(f"{where}: NotAction/NotResource grants too much")
+            continue
+        actions = _as_list(statement["Action"])
+        resources = _as_list(statement["Resource"])
+        services = {action.split(":", 1)[0] for action in actions}
+        if any("*" in action for action in actions):
+            problems.append(f"{where}: wildcard action in {actions}")
+        if services == {"logs"}:
+            continue  # CloudWatch logs may be scoped loosely (they are not, here)
+        if services != {"dynamodb"}:
+            problems.append(f"{where}: actions outside logs/dynamodb: {actions}")
+            continue
+        allowed = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+        if not set(actions) <= allowed:
+            problems.append(f"{where}: dynamodb actions beyond {sorted(allowed)}: {actions}")
+        if resources != [{"Fn::GetAtt": ["SkillTable", "Arn"]}]:
+            problems.append(f"{where}: dynamodb resource is not exactly the skill table: "
+                            f"{resources}")
+    return problems
+
+
+def test_role_is_least_privilege(template):
+    assert least_privilege_violations(template) == []
+    statements = iam_statements(template)
+    granted = {action for _, s in statements for action in _as_list(s["Action"])}
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"} <= granted
+    assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= granted
+    roles = resources_of_type(template, "AWS::IAM::Role")
+    assert list(roles) == ["SkillFunctionRole"]
+    principal = roles["SkillFunctionRole"]["Properties"]["AssumeRolePolicyDocument"]
+    assert principal["Statement"] == [{"Effect": "Allow",
+                                       "Principal": {"Service": "lambda.amazonaws.com"},
+                                       "Action": "sts:AssumeRole"}]
+
+
+@pytest.mark.parametrize("widen", [
+    lambda s: s.__setitem__("Action", ["dynamodb:*"]),
+    lambda s: s.__setitem__("Resource", "*"),
+    lambda s: s["Action"].append("dynamodb:Scan"),
+    lambda s: s.__setitem__("Action", ["s3:GetObject"]),
+])
+def test_least_privilege_check_catches_a_wider_grant(template, widen):
+    widened = copy.deepcopy(template)
+    policies = widened["Resources"]["SkillFunctionRole"]["Properties"]["Policies"]
+    table_policy = next(p for p in policies if p["PolicyName"] == "skill-table-items")
+    widen(table_policy["PolicyDocument"]["Statement"][0])
+    assert least_privilege_violations(widened)
+
+
+def test_outputs_give_the_function_arn(template):
+    assert template["Outputs"]["SkillFunctionArn"]["Value"] == {
+        "Fn::GetAtt": ["SkillFunction", "Arn"]}
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads(MANIFEST.read_text("utf-8"))["manifest"]
+
+
+def test_manifest_publishes_in_every_locale_and_country(manifest):
+    info = manifest["publishingInformation"]
+    assert manifest["manifestVersion"] == "1.0"
+    assert set(info["locales"]) == LOCALES
+    assert info["isAvailableWorldwide"] is False
+    assert set(info["distributionCountries"]) == COUNTRIES
+    assert info["category"] == "HEALTH_AND_FITNESS"
+    assert len(info["testingInstructions"]) > 40
+
+
+@pytest.mark.parametrize("locale", sorted(LOCALES))
+def test_locale_listing_is_complete(manifest, locale):
+    listing = manifest["publishingInformation"]["locales"][locale]
+    assert listing["name"] == "Pins and Needles"
+    assert 0 < len(listing["summary"]) <= 160
+    assert MEDICAL_LINE in listing["description"]
+    assert f"call {EMERGENCY_NUMBERS[locale]}" in listing["description"]
+    phrases = listing["examplePhrases"]
+    assert 1 <= len(phrases) <= 3
+    assert all(phrase.startswith("Alexa, ") for phrase in phrases)
+    assert phrases[0] == "Alexa, open pins and needles"
+    assert listing["keywords"] and all(isinstance(k, str) and k for k in listing["keywords"])
+
+
+def test_privacy_and_compliance(manifest):
+    privacy = manifest["privacyAndCompliance"]
+    assert privacy["allowsPurchases"] is False
+    assert privacy["usesPersonalInfo"] is False
+    assert privacy["isChildDirected"] is False
+    assert privacy["isExportCompliant"] is True
+    assert privacy["containsAds"] is False
+    assert set(privacy["locales"]) == LOCALES
+    for urls in privacy["locales"].values():
+        assert urls["privacyPolicyUrl"].startswith("https://")
+        assert urls["termsOfUseUrl"].startswith("https://")
+
+
+def test_endpoint_is_a_lambda_arn_and_apl_is_declared(manifest):
+    custom = manifest["apis"]["custom"]
+    assert sync_skill_package.LAMBDA_ARN.match(custom["endpoint"]["uri"])
+    assert {"type": "ALEXA_PRESENTATION_APL"} in custom["interfaces"]
+
+
+def test_ask_resources_deploys_the_skill_package_only():
+    resources = json.loads(ASK_RESOURCES.read_text("utf-8"))
+    assert resources["askcliResourcesVersion"] == "2020-03-31"
+    profile = resources["profiles"]["default"]
+    assert (ROOT / profile["skillMetadata"]["src"] / "skill.json").resolve() == MANIFEST
+    # The Lambda belongs to template.yaml. An ASK CLI code/infrastructure section would
+    # build ./lambda without the skill package and deploy a second, table-less function.
+    assert "code" not in profile
+    assert "skillInfrastructure" not in profile
+
+
+# ------------------------------------------------------------- interaction model copies
+
+
+def generated_models() -> dict[str, dict]:
+    models = {}
+    for locale in LOCALES:
+        path = ROOT / "interaction_models" / f"{locale}.json"
+        if path.is_file():
+            models[locale] = json.loads(path.read_text("utf-8"))
+    return models
+
+
+def require_generated_models() -> dict[str, dict]:
+    models = generated_models()
+    if not models:
+        pytest.skip("interaction_models/<locale>.json not generated yet")
+    return models
+
+
+def test_skill_package_models_are_in_sync_with_the_generated_ones():
+    require_generated_models()
+    assert sync_skill_package.stale_models() == []
+
+
+def test_sync_check_notices_a_stale_copy(tmp_path):
+    (tmp_path / "skill-package" / "interactionModels" / "custom").mkdir(parents=True)
+    (tmp_path / "interaction_models").mkdir()
+    (tmp_path / "skill-package" / "skill.json").write_text(MANIFEST.read_text("utf-8"))
+    for locale in LOCALES:
+        (tmp_path / "interaction_models" / f"{locale}.json").write_text('{"v": 1}\n')
+    sync_skill_package.sync_models(tmp_path)
+    assert sync_skill_package.stale_models(tmp_path) == []
+    (tmp_path / "interaction_models" / "en-GB.json").write_text('{"v": 2}\n')
+    assert sync_skill_package.stale_models(tmp_path) == [
+        "skill-package/interactionModels/custom/en-GB.json differs from "
+        "interaction_models/en-GB.json"]
+    assert sync_skill_package.sync_models(tmp_path) == [
+        tmp_path / "skill-package" / "interactionModels" / "custom" / "en-GB.json"]
+
+
+def test_set_endpoint_writes_only_valid_lambda_arns(tmp_path):
+    (tmp_path / "skill-package").mkdir()
+    (tmp_path / "skill-package" / "skill.json").write_text(MANIFEST.read_text("utf-8"))
+    arn = "arn:aws:lambda:eu-west-1:210987654321:function:pins-and-needles-SkillFunction-Ab1"
+    assert sync_skill_package.set_endpoint(arn, tmp_path) is True
+    written = sync_skill_package.load_manifest(tmp_path)["manifest"]
+    assert written["apis"]["custom"]["endpoint"]["uri"] == arn
+    with pytest.raises(sync_skill_package.SyncError):
+        sync_skill_package.set_endpoint("https://example.com/alexa", tmp_path)
+
+
+CONNECTING_WORDS = ("to", "for", "about", "whether", "if", "that")
+
+
+def sample_pattern(sample: str) -> re.Pattern:
+    words = re.split(r"(\{[^}]+\})", sample.lower())
+    return re.compile("".join(".+" if w.startswith("{") else re.escape(w) for w in words))
+
+
+def phrase_is_supported(phrase: str, model: dict) -> bool:
+    """Does the interaction model really understand this store example phrase?"""
+    language_model = model["interactionModel"]["languageModel"]
+    invocation = language_model["invocationName"].lower()
+    spoken = re.sub(r"[^\w' ]", "", phrase.lower().removeprefix("alexa, ")).strip()
+    if spoken in (f"open {invocation}", f"launch {invocation}", f"start {invocation}"):
+        return True
+    match = re.fullmatch(rf"(?:ask|tell) {re.escape(invocation)} (.+)", spoken)
+    if not match:
+        return False
+    utterance = match.group(1)
+    candidates = [utterance] + [utterance[len(w) + 1:] for w in CONNECTING_WORDS
+                                if utterance.startswith(w + " ")]
+    samples = [s for intent in language_model["intents"] for s in intent.get("samples", [])]
+    return any(sample_pattern(s).fullmatch(c) for s in samples for c in candidates)
+
+
+def test_example_phrases_match_the_interaction_model(manifest):
+    models = require_generated_models()
+    assert set(models) == LOCALES, "every published locale needs a generated model"
+    unsupported = [
+        f"{locale}: {phrase!r}"
+        for locale, listing in sorted(manifest["publishingInformation"]["locales"].items())
+        for phrase in listing["examplePhrases"]
+        if not phrase_is_supported(phrase, models[locale])
+    ]
+    assert unsupported == []
+
+
+def test_example_phrase_check_can_fail():
+    model = {"interactionModel": {"languageModel": {
+        "invocationName": "pins and needles",
+        "intents": [{"name": "StartRoutineIntent", "samples": ["give me a {variant} stretch"]}],
+    }}}
+    assert phrase_is_supported("Alexa, ask pins and needles to give me a calf stretch", model)
+    assert phrase_is_supported("Alexa, open pins and needles", model)
+    assert not phrase_is_supported("Alexa, ask pins and needles why my leg falls asleep", model)
+    assert not phrase_is_supported("Alexa, open something else", model)
+
+
+# ------------------------------------------------------------------- requirements / zip
+
+
+def pinned_requirements() -> dict[str, str]:
+    pins = {}
+    for line in REQUIREMENTS.read_text("utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement = Requirement(line)
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==", f"not pinned: {line}"
+        pins[canonicalize_name(requirement.name)] = specifier.version
+    return pins
+
+
+def runtime_closure(roots: list[str]) -> set[str]:
+    """The installed dependency closure of `roots`, as seen from the Lambda runtime."""
+    environment = default_environment()
+    environment.update(python_version="3.12", python_full_version="3.12.0",
+                       sys_platform="linux", platform_system="Linux",
+                       platform_machine="x86_64", implementation_name="cpython")
+    seen: set[str] = set()
+    todo = [canonicalize_name(r) for r in roots]
+    while todo:
+        name = todo.pop()
+        if name in seen or name in RUNTIME_PROVIDED:
+            continue
+        seen.add(name)
+        for spec in metadata.requires(name) or []:
+            requirement = Requirement(spec)
+            if requirement.marker and not requirement.marker.evaluate({**environment,
+                                                                       "extra": ""}):
+                continue
+            todo.append(canonicalize_name(requirement.name))
+    return seen
+
+
+def test_requirements_pin_the_whole_closure_at_the_tested_versions():
+    pins = pinned_requirements()
+    closure = runtime_closure(["ask-sdk-core", "ask-sdk-dynamodb-persistence-adapter"])
+    assert set(pins) == closure, "requirements.txt must list exactly the runtime closure " \
+                                 "(it is installed with --no-deps)"
+    tested = {name: metadata.version(name) for name in pins}
+    assert pins == tested, "pins differ from the versions the tests run against"
+    assert not set(pins) & RUNTIME_PROVIDED
+
+
+@pytest.fixture(scope="module")
+def quick_zip(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("quick") / "skill-only.zip"
+    build_lambda.build(output, with_dependencies=False)
+    return output
+
+
+def test_quick_zip_has_the_handler_the_package_and_its_data(quick_zip):
+    names = set(zipfile.ZipFile(quick_zip).namelist())
+    assert "lambda_function.py" in names
+    assert "skill/content/article.txt" in names
+    repo_files = {p.relative_to(ROOT).as_posix()
+                  for pattern in ("*.json", "*.py", "*.txt")
+                  for p in (ROOT / "skill").rglob(pattern) if "__pycache__" not in p.parts}
+    assert repo_files <= names, sorted(repo_files - names)
+    assert any(name.endswith(".json") for name in repo_files)
+
+
+def test_quick_zip_ships_no_tests_bytecode_or_requirements(quick_zip):
+    for name in zipfile.ZipFile(quick_zip).namelist():
+        parts = name.split("/")
+        assert "tests" not in parts and "__pycache__" not in parts, name
+        assert not name.endswith((".pyc", ".pyo")), name
+        assert not any(part.startswith(".") for part in parts), name
+    assert "requirements.txt" not in zipfile.ZipFile(quick_zip).namelist()
+
+
+def test_quick_zip_article_is_byte_identical(quick_zip):
+    shipped = zipfile.ZipFile(quick_zip).read("skill/content/article.txt")
+    assert shipped == (ROOT / "skill" / "content" / "article.txt").read_bytes()
+
+
+def test_zip_is_reproducible(quick_zip, tmp_path):
+    again = tmp_path / "again.zip"
+    build_lambda.build(again, with_dependencies=False)
+    assert again.read_bytes() == quick_zip.read_bytes()
+    infos = zipfile.ZipFile(again).infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert {i.date_time for i in infos} == {build_lambda.FIXED_DATE_TIME}
+
+
+def test_build_refuses_an_oversized_zip(tmp_path):
+    output = tmp_path / "too-big.zip"
+    with pytest.raises(build_lambda.BuildError, match="over the"):
+        build_lambda.build(output, with_dependencies=False, max_bytes=1024)
+    assert not output.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_build_excludes_caches_and_tests_from_any_tree(tmp_path):
+    tree = tmp_path / "pkg"
+    (tree / "sub" / "__pycache__").mkdir(parents=True)
+    (tree / "tests").mkdir()
+    (tree / "sub" / "data.json").write_text("{}")
+    (tree / "sub" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"")
+    (tree / "sub" / "y.pyc").write_bytes(b"")
+    (tree / "tests" / "test_x.py").write_text("")
+    (tree / ".hidden").write_text("")
+    assert set(build_lambda.collect_tree(tree, "pkg/")) == {"pkg/sub/data.json"}
+
+
+LAUNCH_APP_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000001"
+LAUNCH_EVENT = {
+    "version": "1.0",
+    "session": {
+        "new": True,
+        "sessionId": "amzn1.echo-api.session.deploy-test",
+        "application": {"applicationId": LAUNCH_APP_ID},
+        "user": {"userId": "amzn1.ask.account.deploy-test"},
+    },
+    "context": {
+        "System": {
+            "application": {"applicationId": LAUNCH_APP_ID},
+            "user": {"userId": "amzn1.ask.account.deploy-test"},
+            "device": {"deviceId": "amzn1.ask.device.deploy-test", "supportedInterfaces": {}},
+            "apiEndpoint": "https://api.amazonalexa.com",
+        }
+    },
+    "request": {
+        "type": "LaunchRequest",
+        "requestId": "amzn1.echo-api.request.deploy-test",
+        "timestamp": "2024-01-01T00:00:00Z",
+        "locale": "en-US",
+    },
+}
+
+# Runs with -I -S: no site-packages, no PYTHON* variables, no current directory - only the
+# stdlib and the unzipped Lambda code. (The wheels are for CPython 3.12; the ones with C
+# speed-ups also carry pure-Python fallbacks, so a 3.11/3.13 interpreter can run them.)
+ISOLATED_RUN = textwrap.dedent("""
+    import json, sys
+    code_dir = sys.argv[1]
+    sys.path.insert(0, code_dir)
+    leaks = [p for p in sys.path if "site-packages" in p or "dist-packages" in p]
+    assert not leaks, leaks
+    import lambda_function
+    response = lambda_function.lambda_handler(json.loads(sys.stdin.read()), None)
+    import skill, ask_sdk_core
+    print(json.dumps({
+        "response": response,
+        "loaded_from": [m.__file__ for m in (lambda_function, skill, ask_sdk_core)],
+        "aws_sdk_loaded": sorted(m for m in sys.modules if m.split(".")[0] in
+                                 ("boto3", "botocore")),
+    }))
+""")
+
+
+def test_full_zip_is_small_and_answers_a_launch_request_on_its_own(tmp_path):
+    """The real artefact: built with its dependencies, unzipped, run in a clean process."""
+    output = tmp_path / "pins-and-needles-lambda.zip"
+    result = build_lambda.build(output)
+    assert result.size < 10 * 1024 * 1024
+    with zipfile.ZipFile(output) as zf:
+        names = zf.namelist()
+        assert not [n for n in names if n.split("/")[0] in RUNTIME_PROVIDED]
+        assert "ask_sdk_core/__init__.py" in names
+        code_dir = tmp_path / "task"
+        zf.extractall(code_dir)
+
+    completed = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", ISOLATED_RUN, str(code_dir)],
+        input=json.dumps(LAUNCH_EVENT), capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "SKILL_ID": LAUNCH_APP_ID,
+             "LOG_LEVEL": "WARNING"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert all(path.startswith(str(code_dir)) for path in report["loaded_from"]), report
+    assert report["aws_sdk_loaded"] == [], "boto3 must load only when SKILL_TABLE is set"
+    response = report["response"]
+    assert response["version"] == "1.0"
+    speech = response["response"]["outputSpeech"]
+    assert speech["type"] == "SSML" and speech["ssml"].startswith("<speak>")
+    assert len(speech["ssml"]) > len("<speak></speak>")
+    assert response["response"].get("shouldEndSession") is not True
+    assert response["response"]["reprompt"]["outputSpeech"]["ssml"]

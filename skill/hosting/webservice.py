@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from skill.hosting.verification import (
     AbstractVerifier,
@@ -148,6 +148,28 @@ def _json(payload: Any, status: int = 200) -> Response:
                     mimetype="application/json")
 
 
+def _read_body(limit: int) -> bytes:
+    """The raw body, at most `limit` bytes, else 413.
+
+    With a Content-Length, werkzeug enforces MAX_CONTENT_LENGTH itself. A chunked body has
+    none, and werkzeug then silently *truncates* at the limit -- which would turn an
+    oversized request into a confusing 400 -- so read it here and say 413.
+    """
+    if request.content_length is not None or not request.environ.get("wsgi.input_terminated"):
+        return request.get_data(cache=False)
+    stream = request.environ["wsgi.input"]
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(65536, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
+
+
 def _envelope_user(envelope: Mapping[str, Any]) -> Any:
     ctx = envelope.get("context")
     system = ctx.get("System") if isinstance(ctx, Mapping) else None
@@ -247,7 +269,7 @@ def create_app(skill: Any = None, config: Mapping[str, Any] | None = None, *,
     @app.post("/")
     def alexa() -> Response:
         started = time.perf_counter()
-        body = request.get_data(cache=False)  # 413 via MAX_CONTENT_LENGTH
+        body = _read_body(app.config["MAX_CONTENT_LENGTH"])
         try:
             text = body.decode("utf-8")
             envelope = json.loads(text)

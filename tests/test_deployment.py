@@ -252,6 +252,41 @@ def test_least_privilege_check_catches_a_wider_grant(template, widen):
     assert least_privilege_violations(widened)
 
 
+def test_the_role_allows_every_dynamodb_call_the_skill_makes(template, monkeypatch):
+    """Run the skill's own persistence adapter against moto and record each API call."""
+    from ask_sdk_core.serialize import DefaultSerializer
+    from ask_sdk_model import RequestEnvelope
+    from moto import mock_aws
+
+    from skill.hosting.persistence import make_persistence_adapter
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    allowed = {action.split(":", 1)[1] for _, s in iam_statements(template)
+               for action in _as_list(s["Action"]) if action.startswith("dynamodb:")}
+    envelope = DefaultSerializer().deserialize(json.dumps(LAUNCH_EVENT), RequestEnvelope)
+    calls = []
+    with mock_aws():
+        import boto3
+
+        resource = boto3.resource("dynamodb", region_name="us-east-1")
+        props = template["Resources"]["SkillTable"]["Properties"]
+        resource.create_table(TableName="skill-table", KeySchema=props["KeySchema"],
+                              AttributeDefinitions=props["AttributeDefinitions"],
+                              BillingMode=props["BillingMode"])
+        resource.meta.client.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: calls.append(model.name))
+        adapter = make_persistence_adapter({"SKILL_TABLE": "skill-table",
+                                            "AWS_REGION": "us-east-1"},
+                                           dynamodb_resource=resource)
+        adapter.save_attributes(envelope, {"routine": {"step": 2}})
+        assert adapter.get_attributes(envelope) == {"routine": {"step": 2}}
+        adapter.delete_attributes(envelope)
+    assert calls and set(calls) <= allowed, f"skill calls {sorted(set(calls))}, " \
+                                             f"role allows {sorted(allowed)}"
+
+
 def test_outputs_give_the_function_arn(template):
     assert template["Outputs"]["SkillFunctionArn"]["Value"] == {
         "Fn::GetAtt": ["SkillFunction", "Arn"]}

@@ -183,3 +183,73 @@ def intent_envelope(name: str, slots: dict | None = None, **kw) -> dict:
     return envelope("IntentRequest", request_extra={
         "dialogState": "STARTED",
         "intent": {"name": name, "confirmationStatus": "NONE", "slots": slot_objs}}, **kw)
+
+
+# ------------------------------------------------------------- loopback test servers
+# Real sockets on 127.0.0.1 so the chain download path (urllib, timeouts, size cap,
+# redirects) is exercised for real. Each server stops when its `with` block ends.
+
+import http.server  # noqa: E402
+import socket  # noqa: E402
+import threading  # noqa: E402
+
+
+class ChainServer:
+    """Serves `routes` ({path: (status, body, headers)}) on a loopback port."""
+
+    def __init__(self, routes: dict[str, tuple[int, bytes, dict[str, str]]]):
+        self.routes = routes
+        self.hits: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                outer.hits.append(self.path)
+                status, body, headers = outer.routes.get(self.path, (404, b"missing", {}))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> "ChainServer":
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def chain_server(pki: Pki, path: str = "/echo.api/echo-api-cert-test.pem") -> ChainServer:
+    return ChainServer({path: (200, pki.chain_pem, {"Content-Type": "application/x-pem-file"})})
+
+
+class SilentServer:
+    """Accepts TCP connections and never answers: a chain host that hangs."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.origin = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def __enter__(self) -> "SilentServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -33,11 +33,13 @@ import binascii
 import datetime as dt
 import logging
 import posixpath
+import re
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -218,6 +220,8 @@ def _loopback_origin(origin: str) -> str:
 
 # ------------------------------------------------------------------------ trust roots
 
+_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
 
 def load_trust_roots(path: str | Path | None = None) -> list[x509.Certificate]:
     """Root CAs to build Alexa's chain to.
@@ -238,7 +242,16 @@ def load_trust_roots(path: str | Path | None = None) -> list[x509.Certificate]:
             if path is None:
                 raise RuntimeError("no CA bundle found: install certifi or set "
                                    "ALEXA_TRUST_BUNDLE") from None
-    certs = x509.load_pem_x509_certificates(Path(path).read_bytes())
+    certs = []
+    # One by one: a single odd root in a system bundle (certifi has one with a negative
+    # serial, which cryptography deprecates) must not take every other root down with it.
+    for block in _PEM_BLOCK.findall(Path(path).read_bytes()):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                certs.append(x509.load_pem_x509_certificate(block))
+        except ValueError:
+            log.warning("event=trust_root_skipped bundle=%s", path)
     if not certs:
         raise ValueError(f"no certificates in trust bundle {path}")
     return certs

@@ -408,9 +408,23 @@ def test_set_endpoint_writes_only_valid_lambda_arns(tmp_path):
 CONNECTING_WORDS = ("to", "for", "about", "whether", "if", "that")
 
 
-def sample_pattern(sample: str) -> re.Pattern:
-    words = re.split(r"(\{[^}]+\})", sample.lower())
-    return re.compile("".join(".+" if w.startswith("{") else re.escape(w) for w in words))
+def sample_pattern(sample: str, slot_values: dict[str, list[str] | None]) -> re.Pattern:
+    """A sample as a regex: a custom-type slot matches one of its values or synonyms (as
+    a store example phrase must use a real value); a built-in type matches any words."""
+    def slot(name: str) -> str:
+        values = slot_values.get(name)
+        if values is None:
+            return ".+"
+        return "(?:" + "|".join(re.escape(v.lower()) for v in values) + ")"
+
+    parts = re.split(r"\{([^}]+)\}", sample.lower())
+    return re.compile("".join(slot(p) if i % 2 else re.escape(p) for i, p in enumerate(parts)))
+
+
+def _slot_values(intent: dict, types: dict[str, list[str]]) -> dict[str, list[str] | None]:
+    return {slot["name"].lower(): (None if slot["type"].startswith("AMAZON.")
+                                   else types.get(slot["type"], []))
+            for slot in intent.get("slots", [])}
 
 
 def phrase_is_supported(phrase: str, model: dict) -> bool:
@@ -426,8 +440,15 @@ def phrase_is_supported(phrase: str, model: dict) -> bool:
     utterance = match.group(1)
     candidates = [utterance] + [utterance[len(w) + 1:] for w in CONNECTING_WORDS
                                 if utterance.startswith(w + " ")]
-    samples = [s for intent in language_model["intents"] for s in intent.get("samples", [])]
-    return any(sample_pattern(s).fullmatch(c) for s in samples for c in candidates)
+    types = {
+        t["name"]: [v for value in t.get("values", [])
+                    for v in [value["name"]["value"], *value["name"].get("synonyms", [])]]
+        for t in language_model.get("types", [])
+    }
+    return any(sample_pattern(sample, _slot_values(intent, types)).fullmatch(candidate)
+               for intent in language_model["intents"]
+               for sample in intent.get("samples", [])
+               for candidate in candidates)
 
 
 def test_example_phrases_match_the_interaction_model(manifest):
@@ -445,10 +466,28 @@ def test_example_phrases_match_the_interaction_model(manifest):
 def test_example_phrase_check_can_fail():
     model = {"interactionModel": {"languageModel": {
         "invocationName": "pins and needles",
-        "intents": [{"name": "StartRoutineIntent", "samples": ["give me a {variant} stretch"]}],
+        "intents": [
+            {"name": "StartRoutineIntent", "samples": ["give me a {variant} stretch"],
+             "slots": [{"name": "variant", "type": "ROUTINE_VARIANT"}]},
+            {"name": "TopicIntent", "samples": ["{topic}"],
+             "slots": [{"name": "topic", "type": "TOPIC"}]},
+            {"name": "QuestionIntent", "samples": ["what is {query}"],
+             "slots": [{"name": "query", "type": "AMAZON.SearchQuery"}]},
+        ],
+        "types": [
+            {"name": "ROUTINE_VARIANT", "values": [{"name": {"value": "calf",
+                                                             "synonyms": ["lower leg"]}}]},
+            {"name": "TOPIC", "values": [{"name": {"value": "sciatica"}}]},
+        ],
     }}}
     assert phrase_is_supported("Alexa, ask pins and needles to give me a calf stretch", model)
+    assert phrase_is_supported("Alexa, ask pins and needles to give me a lower leg stretch",
+                               model)
+    assert phrase_is_supported("Alexa, ask pins and needles about sciatica", model)
+    assert phrase_is_supported("Alexa, ask pins and needles what is a nerve", model)
     assert phrase_is_supported("Alexa, open pins and needles", model)
+    assert not phrase_is_supported("Alexa, ask pins and needles to give me a neck stretch",
+                                   model)
     assert not phrase_is_supported("Alexa, ask pins and needles why my leg falls asleep", model)
     assert not phrase_is_supported("Alexa, open something else", model)
 

@@ -1,0 +1,279 @@
+"""The passage catalogue: which article sentences the skill may speak, grouped into topics.
+
+The skill never composes medical text. Everything it says about legs comes from
+`passages.json`, each passage a run of whole sentences copied from the article, and
+`topics.json` says how people ask for them (the synonyms also feed the `TOPIC` slot type).
+Both files are data so that content can be reviewed and changed without touching code.
+
+Loading checks the files, because a broken reference or an edited sentence would otherwise
+surface only when a user happens to ask for it; the error names the offending entry. The
+checks cost a few milliseconds once per process, so they also run on the Lambda cold start.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from skill.content import article_text, is_verbatim_excerpt
+
+# Style limits: a spoken answer longer than this loses the listener. Checked by the tests.
+MAX_WORDS = 45
+WORDS_PER_MINUTE = 150
+MAX_SPEECH_SECONDS = 30
+
+_TOPIC_ID = re.compile(r"[a-z]+(?:_[a-z]+)*")
+_PASSAGE_ID = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+# What Alexa accepts in a custom slot value, minus digits (Alexa hears "two", not "2").
+_SLOT_VALUE = re.compile(r"[A-Za-z][A-Za-z .']*")
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_ARTICLES = ("the", "a", "an")
+# Words people wrap around a topic name ("tell me about sciatica"). Tried only when the
+# whole phrase matched nothing, so a synonym such as "what is it" still wins.
+_LEAD_INS = (
+    "can you tell me about", "tell me more about", "tell me about", "what do you know about",
+    "i want to know about", "i want to hear about", "information about", "what about",
+    "how about", "more about", "about", "what is", "what are", "whats", "what's", "my",
+)
+_TAILS = ("please", "thanks", "thank you")
+
+
+class CatalogueError(ValueError):
+    """The data files disagree with each other or with the article."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One spoken answer: whole consecutive sentences of the article, verbatim.
+
+    `section` is the article heading the sentences sit under; it doubles as the card title,
+    so the listener can find the passage in the article.
+    """
+
+    id: str
+    topic: str
+    section: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A subject a listener can ask for by name, with the words they might use for it.
+
+    `name` is spoken inside our framing ("Want to hear about {name}?"); `related` lists the
+    topics to offer when this one runs out, so a conversation never hits a dead end.
+    """
+
+    id: str
+    name: str
+    section: str
+    synonyms: tuple[str, ...]
+    related: tuple[str, ...]
+
+
+def word_count(text: str) -> int:
+    """Words as a listener hears them: "long-distance" is two, "one’s" is one."""
+    return len(_WORD.findall(text))
+
+
+def normalize_phrase(phrase: str) -> str:
+    """The form in which spoken phrases and synonyms are compared.
+
+    Speech recognition varies in case, punctuation and spacing, and spells abbreviations
+    either "MS" or "m. s.", so letters spoken one at a time are joined back together.
+    """
+    text = _NON_ALNUM.sub(" ", phrase.lower().replace("’", "").replace("'", ""))
+    words: list[str] = []
+    run: list[str] = []
+    for word in text.split():
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        words.extend(["".join(run)] if len(run) > 1 else run)
+        run = []
+        words.append(word)
+    words.extend(["".join(run)] if len(run) > 1 else run)
+    if len(words) > 1 and words[0] in _ARTICLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _singular(key: str) -> str:
+    """A crude plural fold ("hamstrings" -> "hamstring"), good enough for slot values."""
+    return " ".join(
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")) else w
+        for w in key.split()
+    )
+
+
+def _strip_wrapping(key: str) -> str:
+    for lead in _LEAD_INS:
+        if key.startswith(lead + " "):
+            key = key[len(lead) + 1:]
+            break
+    for tail in _TAILS:
+        if key.endswith(" " + tail):
+            key = key[: -len(tail) - 1]
+    return normalize_phrase(key)
+
+
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """The loaded, validated catalogue, shared by every request of a process."""
+
+    passages: tuple[Passage, ...]
+    topics: dict[str, Topic]
+    _passages_by_id: dict[str, Passage] = field(repr=False)
+    _passages_by_topic: dict[str, tuple[Passage, ...]] = field(repr=False)
+    _lookup: dict[str, str] = field(repr=False)
+
+    word_count = staticmethod(word_count)
+
+    def passage(self, passage_id: str) -> Passage | None:
+        return self._passages_by_id.get(passage_id)
+
+    def topic(self, topic_id: str) -> Topic | None:
+        """None for an unknown id, because ids also arrive from session state and slots."""
+        return self.topics.get(topic_id)
+
+    def passages_for(self, topic_id: str) -> tuple[Passage, ...]:
+        """In "tell me more" order; empty for an unknown topic rather than an error."""
+        return self._passages_by_topic.get(topic_id, ())
+
+    def find_topic(self, spoken: str | None) -> Topic | None:
+        """The topic a listener named, however the recogniser spelled it; None if unsure.
+
+        Only whole-phrase matches count: guessing a topic from one word of a longer
+        question is the search ranker's job, and a wrong guess here would pre-empt it.
+        """
+        if not spoken:
+            return None
+        key = normalize_phrase(spoken)
+        for candidate in (key, _strip_wrapping(key)):
+            if not candidate:
+                continue
+            topic_id = self._lookup.get(candidate) or self._lookup.get(_singular(candidate))
+            if topic_id is not None:
+                return self.topics[topic_id]
+        return None
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise CatalogueError(message)
+
+
+def _entries(document: Any, key: str, filename: str) -> Sequence[Mapping[str, Any]]:
+    _require(isinstance(document, Mapping) and isinstance(document.get(key), list),
+             f'{filename}: expected an object with a "{key}" list')
+    for index, entry in enumerate(document[key]):
+        _require(isinstance(entry, Mapping), f"{filename}: {key}[{index}] is not an object")
+    return document[key]
+
+
+def _text_field(entry: Mapping[str, Any], name: str, where: str) -> str:
+    value = entry.get(name)
+    _require(isinstance(value, str) and value.strip() != "", f'{where}: "{name}" must be a non-empty string')
+    return value
+
+
+def _list_field(entry: Mapping[str, Any], name: str, where: str) -> tuple[str, ...]:
+    value = entry.get(name)
+    _require(isinstance(value, list) and all(isinstance(v, str) for v in value),
+             f'{where}: "{name}" must be a list of strings')
+    return tuple(value)
+
+
+def from_documents(passages_doc: Any, topics_doc: Any) -> Catalogue:
+    """Build a catalogue from the parsed JSON documents, refusing anything inconsistent.
+
+    Separate from file reading so tests can feed it broken data directly.
+    """
+    article_lines = {line.strip() for line in article_text().splitlines() if line.strip()}
+
+    topics: dict[str, Topic] = {}
+    for index, entry in enumerate(_entries(topics_doc, "topics", "topics.json")):
+        where = f"topics.json: topics[{index}]"
+        topic_id = _text_field(entry, "id", where)
+        where = f"topics.json: topic {topic_id!r}"
+        _require(_TOPIC_ID.fullmatch(topic_id) is not None,
+                 f"{where}: ids are lowercase letters and underscores")
+        _require(topic_id not in topics, f"{where}: duplicate id")
+        topic = Topic(
+            id=topic_id,
+            name=_text_field(entry, "name", where),
+            section=_text_field(entry, "section", where),
+            synonyms=_list_field(entry, "synonyms", where),
+            related=_list_field(entry, "related", where),
+        )
+        _require(topic.section in article_lines, f"{where}: section {topic.section!r} is not an article heading")
+        for phrase in (topic.name, *topic.synonyms):
+            _require(_SLOT_VALUE.fullmatch(phrase) is not None,
+                     f"{where}: {phrase!r} is not a valid slot value (letters, spaces, ' and . only)")
+        topics[topic_id] = topic
+
+    lookup: dict[str, str] = {}
+    for topic in topics.values():
+        for related_id in topic.related:
+            _require(related_id in topics, f"topics.json: topic {topic.id!r} relates to unknown topic {related_id!r}")
+            _require(related_id != topic.id, f"topics.json: topic {topic.id!r} relates to itself")
+        for phrase in (topic.id.replace("_", " "), topic.name, *topic.synonyms):
+            key = normalize_phrase(phrase)
+            for variant in dict.fromkeys((key, _singular(key))):
+                owner = lookup.setdefault(variant, topic.id)
+                _require(owner == topic.id,
+                         f"topics.json: {phrase!r} of topic {topic.id!r} is ambiguous with topic {owner!r}")
+
+    passages: list[Passage] = []
+    by_id: dict[str, Passage] = {}
+    by_topic: dict[str, list[Passage]] = {topic_id: [] for topic_id in topics}
+    for index, entry in enumerate(_entries(passages_doc, "passages", "passages.json")):
+        where = f"passages.json: passages[{index}]"
+        passage_id = _text_field(entry, "id", where)
+        where = f"passages.json: passage {passage_id!r}"
+        _require(_PASSAGE_ID.fullmatch(passage_id) is not None,
+                 f"{where}: ids are lowercase letters, digits and underscores")
+        _require(passage_id not in by_id, f"{where}: duplicate id")
+        passage = Passage(
+            id=passage_id,
+            topic=_text_field(entry, "topic", where),
+            section=_text_field(entry, "section", where),
+            text=_text_field(entry, "text", where),
+        )
+        _require(passage.topic in topics, f"{where}: unknown topic {passage.topic!r}")
+        _require(passage.section in article_lines, f"{where}: section {passage.section!r} is not an article heading")
+        _require(is_verbatim_excerpt(passage.text), f"{where}: text is not a verbatim excerpt of the article")
+        passages.append(passage)
+        by_id[passage_id] = passage
+        by_topic[passage.topic].append(passage)
+
+    for topic_id, topic_passages in by_topic.items():
+        _require(bool(topic_passages), f"topics.json: topic {topic_id!r} has no passages")
+
+    return Catalogue(
+        passages=tuple(passages),
+        topics=topics,
+        _passages_by_id=by_id,
+        _passages_by_topic={topic_id: tuple(ps) for topic_id, ps in by_topic.items()},
+        _lookup=lookup,
+    )
+
+
+def _read_json(filename: str) -> Any:
+    text = resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CatalogueError(f"{filename}: invalid JSON: {error}") from error
+
+
+@functools.cache
+def catalogue() -> Catalogue:
+    """The catalogue, loaded on first use: import stays free on the cold-start path."""
+    return from_documents(_read_json("passages.json"), _read_json("topics.json"))

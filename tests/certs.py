@@ -253,3 +253,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def hello_world_module():
+    """bench/hello_world_skill.py, loaded by path (bench/ is not a package)."""
+    import importlib.util
+    import sys
+
+    name = "hello_world_skill"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parent.parent / "bench" / "hello_world_skill.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

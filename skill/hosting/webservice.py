@@ -186,14 +186,23 @@ def _known_request_types() -> frozenset[str]:
     return frozenset(Request.discriminator_value_class_map)
 
 
+def default_sqlite_path() -> str:
+    """Where the web service keeps long-term memory unless SKILL_SQLITE_PATH/SKILL_TABLE say
+    otherwise: $XDG_STATE_HOME (or ~/.local/state)/pins-and-needles/webservice.sqlite3.
+    State, not cache: it is the users' memory (disclaimer heard, stretch position)."""
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                             ".local", "state")
+    return os.path.join(state, "pins-and-needles", "webservice.sqlite3")
+
+
 def _default_persistence_adapter():
-    """The web service's memory: the SQLite adapter when that module is present."""
+    """The web service's memory: DynamoDB if SKILL_TABLE is set, else a SQLite file."""
     try:
         from skill.hosting.persistence import make_persistence_adapter
     except ImportError:
         log.warning(_kv(event="no_persistence", reason="skill.hosting.persistence missing"))
         return None
-    return make_persistence_adapter()
+    return make_persistence_adapter(os.environ, default_sqlite_path())
 
 
 def _default_skill(cfg: Mapping[str, Any]):

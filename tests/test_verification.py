@@ -294,6 +294,26 @@ def test_cached_chain_never_outlives_its_leaf():
     assert len(fetch.urls) == 2  # the stale entry was dropped and the chain re-checked
 
 
+def test_concurrent_cache_misses_download_once():
+    import threading
+    import time
+
+    class SlowFetcher(Fetcher):
+        def __call__(self, url):
+            time.sleep(0.2)
+            return super().__call__(url)
+
+    fetch = SlowFetcher(default_pki().chain_pem)
+    v = verifier(fetcher=fetch)
+    threads = [threading.Thread(target=v.signing_certificate, args=(CHAIN_URL,))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert fetch.urls == [CHAIN_URL]
+
+
 # ------------------------------------------------------------ real loopback downloads
 
 def test_http_fetcher_downloads_from_a_real_server():

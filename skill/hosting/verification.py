@@ -303,6 +303,7 @@ class RequestVerifier(AbstractVerifier):
         self._url_key = signature_cert_chain_url_key
         self._sig_key = signature_key
         self._lock = threading.Lock()
+        self._fetch_locks = tuple(threading.Lock() for _ in range(16))
         self._cache: TLRUCache = TLRUCache(
             maxsize=cache_size, ttu=lambda _k, v, _now: v.expires_at,
             timer=lambda: self._clock().timestamp())
@@ -336,10 +337,17 @@ class RequestVerifier(AbstractVerifier):
             cached = self._cache.get(canonical)
         if cached is not None:
             return cached
-        pem = self._fetch(canonical)
-        signing = self._validate_chain(pem)
-        with self._lock:
-            self._cache[canonical] = signing
+        # One download per URL even when many threads miss at once (a cold start under
+        # load); striped locks keep that bounded whatever URLs callers send.
+        with self._fetch_locks[hash(canonical) % len(self._fetch_locks)]:
+            with self._lock:
+                cached = self._cache.get(canonical)
+            if cached is not None:
+                return cached
+            pem = self._fetch(canonical)
+            signing = self._validate_chain(pem)
+            with self._lock:
+                self._cache[canonical] = signing
         log.info("event=cert_chain_cached url=%s not_after=%s", canonical,
                  signing.not_after.isoformat())
         return signing

@@ -102,8 +102,11 @@ def _set(state: SessionState, variant: str, step: int, paused: bool = False) -> 
     return state.routine
 
 
-def _end(state: SessionState) -> None:
-    """Leave the routine completely (finished, declined or stopped for discomfort)."""
+def end(state: SessionState) -> None:
+    """Leave the routine completely (finished, declined or stopped for discomfort).
+
+    Public so that other features that take over mid-stretch (a red flag) can end it; the
+    Alexa layer then forgets the saved position too (`remember_position`)."""
     state.mode = "idle"
     state.routine = None
     state.pending = None
@@ -236,10 +239,10 @@ def minutes(variant: str) -> int:
     return max(1, round(seconds / 60))
 
 
-def _plain(key: str, reprompt_key: str = "step_reprompt", *, end: bool = False,
+def _plain(key: str, reprompt_key: str = "step_reprompt", *, end_session: bool = False,
            **values: Any) -> Reply:
     speech = _say(_prompt(key, **values))
-    if end:
+    if end_session:
         return Reply(speech=speech, end_session=True)
     return Reply(speech=speech, reprompt=_say(_prompt(reprompt_key, **values)))
 
@@ -335,7 +338,7 @@ def start_over(state: SessionState, current: dict) -> Reply:
 def pause(state: SessionState, current: dict) -> Reply:
     """Remember the step and end the session: the person comes back with "resume"."""
     _set(state, current["variant"], current["step"], paused=True)
-    reply = _plain("paused", end=True, **_numbers(current))
+    reply = _plain("paused", end_session=True, **_numbers(current))
     return Reply(speech=reply.speech, end_session=True, card_title="Stretch paused",
                  card_text=ssml.to_plain_text(reply.speech))
 
@@ -362,7 +365,7 @@ def stop(state: SessionState, current: dict) -> Reply:
     """Stop for now; the position stays in the slice so it can be remembered."""
     _set(state, current["variant"], current["step"], paused=True)
     state.mode = "idle"
-    return _plain("stopped", end=True, **_numbers(current))
+    return _plain("stopped", end_session=True, **_numbers(current))
 
 
 @_guarded
@@ -383,7 +386,7 @@ def not_yet(state: SessionState, current: dict) -> Reply:
 
 def finish(state: SessionState, lead_in: str = "") -> Reply:
     """The closing line and the article's passage on building movement into daily life."""
-    _end(state)
+    end(state)
     closing = data()["closing"]
     speech = _say(lead_in, closing["line"], closing["article"], closing["goodbye"])
     return Reply(
@@ -408,13 +411,17 @@ def is_no_concern(assessment: Any) -> bool:
     return not level
 
 
-def discomfort(state: SessionState, text: str | None, locale: str = "en-US") -> Reply:
+def discomfort(state: SessionState, text: str | None, locale: str = "en-US", *,
+               during_routine: bool | None = None) -> Reply:
     """"Ouch", "I feel dizzy": end the routine, and let the triage decide what to say.
 
     With no red flag, the person hears a gentle line to stop and rest and the article's
     advice on when to seek care; the session stays open so they can ask more.
+    `during_routine` (default: whether the state is in the routine) picks the opening line.
     """
-    _end(state)
+    if during_routine is None:
+        during_routine = state.mode == "routine"
+    end(state)
     assessment = _assess(text or "")
     if not is_no_concern(assessment):
         reply = _guidance(state, assessment, locale)
@@ -422,7 +429,8 @@ def discomfort(state: SessionState, text: str | None, locale: str = "en-US") -> 
             return reply
     words = data()["discomfort"]
     return Reply(
-        speech=_say(words["line"], *words["article"], words["question"]),
+        speech=_say(words["line" if during_routine else "line_idle"], *words["article"],
+                    words["question"]),
         reprompt=_say(words["question"]),
         card_title="Stretch stopped",
         card_text="\n\n".join([*words["article"], core_prompts.text("card_footer")]),
@@ -526,7 +534,7 @@ def resume_saved(state: SessionState, persistent: Any) -> Reply:
 
 def decline_resume(state: SessionState) -> Reply:
     """"No" to the offer: forget the old position (the caller clears memory) and move on."""
-    _end(state)
+    end(state)
     return _plain("resume_declined", "resume_declined_reprompt")
 
 

@@ -20,31 +20,35 @@ def _say(*parts: str) -> str:
     return " ".join(ssml.escape(p) for p in parts if p)
 
 
-def _card_text(passage: Passage) -> str:
-    return f"{passage.text}\n\n{prompts.text('card_footer')}"
+def _card_text(text: str) -> str:
+    return f"{text}\n\n{prompts.text('card_footer')}"
 
 
-def _speak_passage(state: SessionState, passage: Passage, index: int, lead_in: str = "") -> Reply:
-    """Speak `passage` (the `index`th of its topic) and offer the natural next step."""
+def _speak_passage(state: SessionState, passage: Passage, index: int, lead_in: str = "",
+                   also: tuple[Passage, ...] = ()) -> Reply:
+    """Speak `passage` (the `index`th of its topic, plus any `also` that follow it) and
+    offer the natural next step: the flagship offers the causes, other topics their next
+    passage, and a finished topic a related one."""
     cat = catalogue()
     topic_passages = cat.passages_for(passage.topic)
+    last = index + len(also)
     state.mode = "topic"
     state.topic = passage.topic
-    state.passage_index = index
-    if index + 1 < len(topic_passages):
+    state.passage_index = last
+    if passage.topic == FLAGSHIP_TOPIC:
+        state.pending = f"topic:{CAUSES_TOPIC}"
+        question = prompts.text("offer_causes")
+    elif last + 1 < len(topic_passages):
         state.pending = "more"
-        question = prompts.text("offer_causes") if passage.topic == FLAGSHIP_TOPIC \
-            else prompts.text("offer_more")
-        if passage.topic == FLAGSHIP_TOPIC:
-            state.pending = f"topic:{CAUSES_TOPIC}"
+        question = prompts.text("offer_more")
     else:
         question = _offer_related(state, cat.topic(passage.topic))
-    speech = _say(lead_in, passage.text, question)
+    texts = [passage.text, *(p.text for p in also)]
     return Reply(
-        speech=speech,
+        speech=_say(lead_in, *texts, question),
         reprompt=_say(question),
         card_title=passage.section,
-        card_text=_card_text(passage),
+        card_text=_card_text(" ".join(texts)),
     )
 
 
@@ -61,11 +65,15 @@ def _offer_related(state: SessionState, topic: Topic | None) -> str:
 
 
 def explain_why(state: SessionState) -> Reply:
-    """The flagship answer: what happens when a leg falls asleep, then an offer of the causes."""
-    return answer_topic(state, FLAGSHIP_TOPIC)
+    """The flagship answer: what happens when a leg falls asleep (the whole short topic, in
+    one breath), then an offer of the causes."""
+    first, *rest = catalogue().passages_for(FLAGSHIP_TOPIC)
+    return _speak_passage(state, first, 0, also=tuple(rest))
 
 
 def answer_topic(state: SessionState, topic_id: str, lead_in: str = "") -> Reply:
+    if topic_id == FLAGSHIP_TOPIC:
+        return explain_why(state)
     passages = catalogue().passages_for(topic_id)
     if not passages:
         return no_topic(state)

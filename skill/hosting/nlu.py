@@ -1,0 +1,426 @@
+"""The simulator's language understanding: typed text -> intent and slots, from the model itself.
+
+Why build it on `interaction_models/<locale>.json` instead of a hand-kept table: the chat
+and the transcript tests then exercise the very sample utterances Alexa is trained on, so a
+phrase that stops resolving (a sample deleted, a slot renamed, a topic dropped) fails here
+first. It is deliberately a pattern matcher, not a statistical model: what resolves is
+exactly what a sample says, which keeps tests deterministic and honest about coverage.
+
+How a sample matches (see `Resolver.resolve`):
+- text is normalized (lowercase, punctuation dropped, "’" -> "'", digits spelled out, a
+  leading "alexa"/"please" or trailing "please" ignored), and so is every sample;
+- a custom slot (e.g. TOPIC) matches its values and synonyms, with an optional "the",
+  "a", "an" or "my" in front; AMAZON.SearchQuery takes any text; other AMAZON.* types take
+  a word or a few;
+- contractions listed in `alexa_language.json` are interchangeable ("what's" = "what is");
+- the best match wins: a sample with no free text over one with free text over one whose
+  custom slot heard an unknown value; then samples the model lists over Alexa's own
+  built-in utterances; then more literal words; then the model's order.
+- nothing matches -> AMAZON.FallbackIntent, as Alexa does for out-of-domain requests.
+
+`request_slots` turns a `Resolution` into the `intent.slots` JSON Alexa sends, entity
+resolution included; `split_invocation` separates "ask pins and needles ..." from the
+request, as Alexa does before it matches samples.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+FALLBACK_INTENT = "AMAZON.FallbackIntent"
+SEARCH_QUERY = "AMAZON.SearchQuery"
+DEFAULT_LOCALE = "en-US"
+DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
+MODEL_DIR = Path(__file__).resolve().parents[2] / "interaction_models"
+
+ER_MATCH = "ER_SUCCESS_MATCH"
+ER_NO_MATCH = "ER_SUCCESS_NO_MATCH"
+
+# How well a sample matched, best first (see the module docstring).
+TIER_EXACT, TIER_FREE_TEXT, TIER_UNKNOWN_VALUE = 3, 2, 1
+_ARTICLE = r"(?:(?:the|a|an|my) )?"
+_FEW_WORDS = r"[a-z']+(?: [a-z']+){0,3}"
+_ANY_TEXT = r".+"
+_SLOT = re.compile(r"\{([^{}]+)\}")
+
+
+@functools.cache
+def language() -> dict:
+    """`alexa_language.json`: what Alexa understands by itself (built-ins, invocations)."""
+    text = resources.files(__package__).joinpath("alexa_language.json").read_text("utf-8")
+    return json.loads(text)
+
+
+# ---------------------------------------------------------------------------- normalizing
+
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_words(n: int) -> str:
+    """0..999999 as spoken ("thirty", "one hundred twenty"); bigger numbers digit by digit."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f" {_ONES[ones]}" if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return f"{_ONES[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
+    if n < 1_000_000:
+        thousands, rest = divmod(n, 1000)
+        return f"{number_words(thousands)} thousand" + (f" {number_words(rest)}" if rest else "")
+    return " ".join(_ONES[int(d)] for d in str(n))
+
+
+_DIGITS = re.compile(r"\d+")
+_NOT_WORD = re.compile(r"[^a-z' ]+")
+_QUOTE_EDGE = re.compile(r"(?:(?<=\s)|^)'+|'+(?=\s|$)")
+
+
+def _clean(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").replace("&", " and ").lower()
+    text = _DIGITS.sub(lambda m: f" {number_words(int(m.group()))} ", text)
+    text = text.replace(".", "")  # "m.s." and "ms" are the same spoken word
+    text = _NOT_WORD.sub(" ", text)
+    text = _QUOTE_EDGE.sub("", " ".join(text.split()))
+    return " ".join(text.split())
+
+
+def normalize(text: str) -> str:
+    """What was typed, as the words Alexa would hear (see the module docstring).
+
+    Wake words and a "please" at either end are dropped: this is the form `resolve` tries
+    first-hand and `split_invocation` works on.
+    """
+    return min(heard_variants(text), key=len)
+
+
+def heard_variants(text: str) -> list[str]:
+    """The cleaned text, and every form of it with fillers peeled off either end.
+
+    `resolve` tries them all, so "please do" still matches a sample that says "please do"
+    while "alexa please why does my leg fall asleep" matches the one without them.
+    """
+    fillers = language()["fillers"]
+    leading, trailing = fillers["leading"], fillers["trailing"]
+    start = _clean(text)
+    seen, queue = [start], [start]
+    while queue:
+        current = queue.pop(0)
+        peeled = [current[len(w) + 1:] for w in leading if current.startswith(w + " ")]
+        peeled += [current[: -len(w) - 1] for w in trailing if current.endswith(" " + w)]
+        if current in leading or current in trailing:
+            peeled.append("")
+        for variant in peeled:
+            if variant not in seen:
+                seen.append(variant)
+                queue.append(variant)
+    return seen
+
+
+# ---------------------------------------------------------------------------- resolving
+
+@dataclass(frozen=True)
+class Resolution:
+    """What Alexa understood: the intent, and the slots it filled.
+
+    `slots` maps slot name -> {"value": what was heard, "type": slot type}, plus, for a
+    custom slot type, "resolved_id"/"resolved_name" when the words matched a value or
+    synonym and "matches" (every matching value, as [{"id", "name"}], empty when none).
+    `slot_types` lists every slot the intent declares (filled or not), which Alexa always
+    sends. `sample` is the sample utterance that matched (None for the fallback).
+    """
+
+    intent: str
+    slots: dict[str, dict] = field(default_factory=dict)
+    slot_types: dict[str, str] = field(default_factory=dict, compare=False)
+    sample: str | None = field(default=None, compare=False)
+    text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    intent: str
+    sample: str
+    regex: re.Pattern
+    slot_names: tuple[str, ...]
+    tier: int
+    from_model: bool
+    literal_chars: int
+    order: int
+
+
+class Resolver:
+    """Resolves text against one locale's interaction model (the generated JSON, as a dict)."""
+
+    def __init__(self, model_json: dict):
+        model = model_json.get("interactionModel", model_json).get("languageModel", model_json)
+        self.invocation_name: str = model.get("invocationName", "")
+        self.intents: dict[str, dict[str, str]] = {
+            intent["name"]: {s["name"]: s["type"] for s in intent.get("slots", [])}
+            for intent in model.get("intents", [])
+        }
+        self._values = {t["name"]: _value_index(t) for t in model.get("types", [])}
+        self._equivalents = _equivalence_table()
+        self._patterns: list[_Pattern] = []
+        builtin = language()["builtin_samples"]
+        for intent in model.get("intents", []):
+            for sample in intent.get("samples", []):
+                self._add(intent["name"], sample, from_model=True)
+            for sample in builtin.get(intent["name"], []):
+                self._add(intent["name"], sample, from_model=False)
+
+    # -- compiling
+
+    def _add(self, intent: str, sample: str, *, from_model: bool) -> None:
+        slots = self.intents[intent]
+        parts = _split_sample(sample)
+        literal = " ".join(p for kind, p in parts if kind == "text")
+        literal_words = len(literal.split())
+        custom = [p for kind, p in parts if kind == "slot" and not slots.get(p, "").startswith("AMAZON.")]
+        free = [p for kind, p in parts if kind == "slot" and slots.get(p, "").startswith("AMAZON.")]
+        variants = [(TIER_FREE_TEXT if free else TIER_EXACT, False)]
+        # A custom slot may hear a word that is not in its list (Alexa then sends
+        # ER_SUCCESS_NO_MATCH); allow that only behind a real carrier phrase, or every
+        # short sentence would land in "{topic}".
+        if custom and literal_words >= 2:
+            variants.append((TIER_UNKNOWN_VALUE, True))
+        for tier, open_custom in variants:
+            regex, names = self._compile(parts, slots, open_custom)
+            if regex is None:
+                continue
+            self._patterns.append(_Pattern(intent, sample, regex, names, tier, from_model,
+                                           len(literal.replace(" ", "")), len(self._patterns)))
+
+    def _compile(self, parts, slots, open_custom) -> tuple[re.Pattern | None, tuple[str, ...]]:
+        pieces, names = [], []
+        for kind, part in parts:
+            if kind == "text":
+                pieces.append(self._literal(part))
+                continue
+            slot_type = slots.get(part)
+            if slot_type is None:
+                return None, ()  # undeclared slot: the model tests report it
+            names.append(part)
+            if slot_type == SEARCH_QUERY:
+                pieces.append(f"({_ANY_TEXT})")
+            elif slot_type.startswith("AMAZON."):
+                pieces.append(f"({_FEW_WORDS})")
+            elif open_custom:
+                pieces.append(f"{_ARTICLE}({_FEW_WORDS})")
+            else:
+                spoken = sorted(self._values.get(slot_type, {}), key=len, reverse=True)
+                if not spoken:
+                    return None, ()
+                pieces.append(f"{_ARTICLE}({'|'.join(map(re.escape, spoken))})")
+        body = " ".join(pieces)
+        # An optional article before a slot sits after the joining space; "the {topic}" and
+        # "{topic}" samples therefore overlap harmlessly.
+        return re.compile(f"^{body}$"), tuple(names)
+
+    def _literal(self, text: str) -> str:
+        words = text.split()
+        out, i = [], 0
+        while i < len(words):
+            for variants in self._equivalents:
+                hit = next((v for v in variants if words[i:i + len(v.split())] == v.split()),
+                           None)
+                if hit:
+                    out.append("(?:" + "|".join(re.escape(v) for v in variants) + ")")
+                    i += len(hit.split())
+                    break
+            else:
+                out.append(re.escape(words[i]))
+                i += 1
+        return " ".join(out)
+
+    # -- matching
+
+    def resolve(self, text: str) -> Resolution:
+        """The intent and slots Alexa would send for `text` (FallbackIntent when nothing fits)."""
+        variants = [v for v in heard_variants(text) if v]
+        heard = min(variants, key=len) if variants else ""
+        best, best_key = None, None
+        for pattern in self._patterns:
+            for variant in variants:
+                match = pattern.regex.match(variant)
+                if not match:
+                    continue
+                slots, custom_chars = self._slots(pattern, match)
+                key = (pattern.tier, pattern.from_model, pattern.literal_chars, custom_chars,
+                       -pattern.order)
+                if best_key is None or key > best_key:
+                    best, best_key, heard = (pattern, slots), key, variant
+        if best is None:
+            return Resolution(FALLBACK_INTENT, {}, self.intents.get(FALLBACK_INTENT, {}),
+                              None, heard)
+        pattern, slots = best
+        return Resolution(pattern.intent, slots, dict(self.intents[pattern.intent]),
+                          pattern.sample, heard)
+
+    def _slots(self, pattern: _Pattern, match: re.Match) -> tuple[dict[str, dict], int]:
+        slots, custom_chars = {}, 0
+        declared = self.intents[pattern.intent]
+        for name, value in zip(pattern.slot_names, match.groups()):
+            slot_type = declared[name]
+            slot = {"value": value, "type": slot_type}
+            if not slot_type.startswith("AMAZON."):
+                matches = self._values.get(slot_type, {}).get(value, [])
+                slot["matches"] = [dict(m) for m in matches]
+                if matches:
+                    slot["resolved_id"] = matches[0]["id"]
+                    slot["resolved_name"] = matches[0]["name"]
+                    custom_chars += len(value)
+            slots[name] = slot
+        return slots, custom_chars
+
+    def resolution_for(self, intent: str, values: dict[str, str] | None = None) -> Resolution:
+        """A `Resolution` for a chosen intent and raw slot values, resolved against the model.
+
+        For tests and `/intent` in the chat, where the intent is given rather than heard.
+        """
+        declared = self.intents.get(intent, {})
+        slots = {}
+        for name, raw in (values or {}).items():
+            slot_type = declared.get(name, SEARCH_QUERY)
+            slot = {"value": raw, "type": slot_type}
+            if not slot_type.startswith("AMAZON."):
+                matches = self._values.get(slot_type, {}).get(_clean(raw), [])
+                slot["matches"] = [dict(m) for m in matches]
+                if matches:
+                    slot["resolved_id"] = matches[0]["id"]
+                    slot["resolved_name"] = matches[0]["name"]
+            slots[name] = slot
+        return Resolution(intent, slots, dict(declared), None, "")
+
+    def split_invocation(self, text: str, *, in_session: bool = False) -> tuple[bool, str]:
+        """See the module-level `split_invocation`; uses this model's invocation name."""
+        return split_invocation(text, self.invocation_name, in_session=in_session)
+
+
+def _split_sample(sample: str) -> list[tuple[str, str]]:
+    """A sample as ("text", normalized words) and ("slot", name) parts, in order."""
+    parts: list[tuple[str, str]] = []
+    position = 0
+    for match in _SLOT.finditer(sample):
+        words = _clean(sample[position:match.start()])
+        if words:
+            parts.append(("text", words))
+        parts.append(("slot", match.group(1)))
+        position = match.end()
+    words = _clean(sample[position:])
+    if words:
+        parts.append(("text", words))
+    return parts
+
+
+def _value_index(slot_type: dict) -> dict[str, list[dict]]:
+    """Normalized spoken form -> every value it names ([{"id", "name"}], model order)."""
+    index: dict[str, list[dict]] = {}
+    for value in slot_type.get("values", []):
+        name = value["name"]["value"]
+        entry = {"id": value.get("id") or name, "name": name}
+        for spoken in [name, *value["name"].get("synonyms", [])]:
+            key = _clean(spoken)
+            if key and entry not in index.setdefault(key, []):
+                index[key].append(entry)
+    return index
+
+
+@functools.cache
+def _equivalence_table() -> tuple[tuple[str, ...], ...]:
+    """Contraction groups, longest first so "can not" is tried before "can"."""
+    groups = [tuple(_clean(v) for v in group)
+              for group in language()["equivalent_phrasings"]["groups"]]
+    return tuple(sorted(groups, key=lambda g: -max(len(v.split()) for v in g)))
+
+
+@functools.cache
+def load_resolver(locale: str = DEFAULT_LOCALE, model_dir: str | None = None) -> Resolver:
+    """The resolver for a locale's generated model (cached: compiling takes a few ms)."""
+    path = Path(model_dir or MODEL_DIR) / f"{locale}.json"
+    return Resolver(json.loads(path.read_text(encoding="utf-8")))
+
+
+# ---------------------------------------------------------------------------- Alexa's JSON
+
+def request_slots(resolution: Resolution, skill_id: str = DEFAULT_SKILL_ID) -> dict[str, dict]:
+    """`request.intent.slots` exactly as Alexa sends it for this resolution.
+
+    Every declared slot is present; an unfilled one carries only its name and confirmation
+    status. A filled custom slot carries entity resolution (`resolutions` and the newer
+    `slotValue`): ER_SUCCESS_MATCH with every matching value, or ER_SUCCESS_NO_MATCH.
+    """
+    out: dict[str, dict] = {}
+    for name, slot_type in resolution.slot_types.items():
+        out[name] = {"name": name, "confirmationStatus": "NONE"}
+    for name, slot in resolution.slots.items():
+        slot_type = slot.get("type") or resolution.slot_types.get(name, SEARCH_QUERY)
+        entry = {"name": name, "value": slot["value"], "confirmationStatus": "NONE",
+                 "source": "USER"}
+        simple = {"type": "Simple", "value": slot["value"]}
+        if not slot_type.startswith("AMAZON."):
+            resolutions = _resolutions(slot.get("matches", []), slot_type, skill_id)
+            entry["resolutions"] = resolutions
+            simple["resolutions"] = resolutions
+        entry["slotValue"] = simple
+        out[name] = entry
+    return out
+
+
+def _resolutions(matches: list[dict], slot_type: str, skill_id: str) -> dict:
+    authority = {"authority": f"amzn1.er-authority.echo-sdk.{skill_id}.{slot_type}",
+                 "status": {"code": ER_MATCH if matches else ER_NO_MATCH}}
+    if matches:
+        authority["values"] = [{"value": {"name": m["name"], "id": m["id"]}} for m in matches]
+    return {"resolutionsPerAuthority": [authority]}
+
+
+# ---------------------------------------------------------------------------- invocations
+
+@functools.cache
+def _invocation_patterns(name: str) -> tuple[tuple[re.Pattern, ...], tuple[re.Pattern, ...]]:
+    """(patterns usable any time, patterns only for a device with no skill session open)."""
+    rules = language()["invocation"]
+    quoted = r"(?:the )?" + re.escape(_clean(name))
+    lead = "(?:(?:" + "|".join(map(re.escape, rules["lead_ins"])) + ") )?"
+    with_request = []
+    for entry in rules["with_request"]:
+        connecting = [c for c in entry["connecting"] if c]
+        optional = "" in entry["connecting"]
+        joint = "(?: (?:" + "|".join(connecting) + "))" + ("?" if optional else "")
+        with_request.append(
+            re.compile(f"^{lead}{re.escape(entry['verb'])} {quoted}{joint} (?P<rest>.+)$"))
+    verbs = "|".join(map(re.escape, sorted(rules["launch_only"], key=len, reverse=True)))
+    launch = re.compile(f"^{lead}(?:{verbs}) {quoted}$")
+    bare = re.compile(f"^{quoted}$")
+    suffix = re.compile(f"^(?P<rest>.+) (?:{'|'.join(rules['request_then_name']['connecting'])})"
+                        f" {quoted}$")
+    return (launch, *with_request), (bare, suffix)
+
+
+def split_invocation(text: str, invocation_name: str = "pins and needles", *,
+                     in_session: bool = False) -> tuple[bool, str]:
+    """(True, request) when `text` invokes the skill by name; (False, text) otherwise.
+
+    "open pins and needles" -> (True, ""); "ask pins and needles what is the sciatic
+    nerve" -> (True, "what is the sciatic nerve") (a connecting word after the name, as
+    in "ask ... about ...", is dropped, as Alexa does); "why does my leg fall asleep" ->
+    (False, "why does my leg fall asleep"). `in_session=True` accepts only the forms that
+    start with a launch word: inside a session, "pins and needles" alone is a topic.
+    Returned text is normalized.
+    """
+    heard = normalize(text)
+    anytime, idle_only = _invocation_patterns(invocation_name)
+    for pattern in anytime + (() if in_session else idle_only):
+        match = pattern.match(heard)
+        if match:
+            return True, (match.groupdict().get("rest") or "").strip()
+    return False, heard

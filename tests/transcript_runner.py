@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,19 @@ KNOWN_TURN_KEYS = {
 }
 
 
+class TranscriptLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. In a transcript, `user: yes` means the word."""
+
+
+TranscriptLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+TranscriptLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"))
+
+
 @functools.cache
 def resolver(locale: str):
     return nlu.load_resolver(locale)
@@ -35,7 +49,7 @@ def load_conversations() -> list[tuple[str, dict]]:
     """(test id, conversation) for every conversation of every transcript file."""
     cases = []
     for path in sorted(TRANSCRIPTS.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = yaml.load(path.read_text("utf-8"), Loader=TranscriptLoader)
         for conversation in data["conversations"]:
             cases.append((f"{path.stem}: {conversation['name']}", conversation))
     return cases
@@ -79,7 +93,11 @@ def _event_for(turn: dict, envelopes: Envelopes, locale: str) -> tuple[dict, str
         envelopes.new_session()
         if launch is True:
             return envelopes.launch(), "(opens the skill)"
-        resolution = resolver(locale).resolve(str(launch))
+        invoked, request = resolver(locale).split_invocation(str(launch))
+        assert invoked, f"{launch!r} does not invoke the skill"
+        if not request:
+            return envelopes.launch(), str(launch)
+        resolution = resolver(locale).resolve(request)
         return envelopes.intent(resolution.intent, nlu.request_slots(resolution)), str(launch)
     if "intent" in turn:
         return envelopes.intent(turn["intent"], turn.get("slots") or {}), turn["intent"]

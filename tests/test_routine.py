@@ -512,3 +512,12 @@ def test_non_step_replies_have_no_screen():
     state = walk_to("seated", 1)
     assert routine.steps_left(state).screen is None
     assert routine.help(state).screen is None
+
+
+def test_discomfort_outside_the_routine_does_not_mention_a_stretch():
+    state = SessionState(mode="topic", topic="causes")
+    reply = routine.discomfort(state, "it hurts", "en-US")
+    text = plain(reply)
+    assert "stretch here" not in text and text.startswith("I'm sorry it's uncomfortable.")
+    assert "It is important to seek medical advice" in text
+    assert not reply.end_session and reply.reprompt

@@ -408,22 +408,24 @@ def test_set_endpoint_writes_only_valid_lambda_arns(tmp_path):
 CONNECTING_WORDS = ("to", "for", "about", "whether", "if", "that")
 
 
-def sample_pattern(sample: str, slot_values: dict[str, list[str] | None]) -> re.Pattern:
-    """A sample as a regex: a custom-type slot matches one of its values or synonyms (as
-    a store example phrase must use a real value); a built-in type matches any words."""
-    def slot(name: str) -> str:
-        values = slot_values.get(name)
-        if values is None:
-            return ".+"
-        return "(?:" + "|".join(re.escape(v.lower()) for v in values) + ")"
-
+def sample_matches(sample: str, utterance: str,
+                   slot_values: dict[str, set[str] | None]) -> bool:
+    """Does `utterance` say this sample? A custom-type slot must hold one of its values or
+    synonyms (a store example phrase has to use a real value); a built-in type (AMAZON.*)
+    takes any words."""
     parts = re.split(r"\{([^}]+)\}", sample.lower())
-    return re.compile("".join(slot(p) if i % 2 else re.escape(p) for i, p in enumerate(parts)))
+    slots = parts[1::2]
+    pattern = "".join("(.+?)" if i % 2 else re.escape(p) for i, p in enumerate(parts))
+    match = re.fullmatch(pattern, utterance)
+    if not match:
+        return False
+    return all(slot_values.get(name) is None or value in slot_values[name]
+               for name, value in zip(slots, match.groups()))
 
 
-def _slot_values(intent: dict, types: dict[str, list[str]]) -> dict[str, list[str] | None]:
+def _slot_values(intent: dict, types: dict[str, set[str]]) -> dict[str, set[str] | None]:
     return {slot["name"].lower(): (None if slot["type"].startswith("AMAZON.")
-                                   else types.get(slot["type"], []))
+                                   else types.get(slot["type"], set()))
             for slot in intent.get("slots", [])}
 
 
@@ -441,11 +443,11 @@ def phrase_is_supported(phrase: str, model: dict) -> bool:
     candidates = [utterance] + [utterance[len(w) + 1:] for w in CONNECTING_WORDS
                                 if utterance.startswith(w + " ")]
     types = {
-        t["name"]: [v for value in t.get("values", [])
-                    for v in [value["name"]["value"], *value["name"].get("synonyms", [])]]
+        t["name"]: {v.lower() for value in t.get("values", [])
+                    for v in [value["name"]["value"], *value["name"].get("synonyms", [])]}
         for t in language_model.get("types", [])
     }
-    return any(sample_pattern(sample, _slot_values(intent, types)).fullmatch(candidate)
+    return any(sample_matches(sample, candidate, _slot_values(intent, types))
                for intent in language_model["intents"]
                for sample in intent.get("samples", [])
                for candidate in candidates)

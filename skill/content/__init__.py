@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib import resources
+
+from skill.datafiles import read_text
 
 ARTICLE_SHA256 = "b026db262c3fec23585743f3bcf0de8590f7323638f1526f51ca25a69285a3a3"
 
@@ -18,7 +19,7 @@ _WHITESPACE = re.compile(r"\s+")
 @functools.cache
 def article_text() -> str:
     """The article exactly as shipped (UTF-8)."""
-    return resources.files(__package__).joinpath("article.txt").read_text(encoding="utf-8")
+    return read_text(__file__, "article.txt")
 
 
 def normalize_whitespace(text: str) -> str:

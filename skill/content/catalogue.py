@@ -17,10 +17,10 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from skill.content import article_text, is_verbatim_excerpt
+from skill.datafiles import read_text
 
 # Style limits: a spoken answer longer than this loses the listener. Checked by the tests.
 MAX_WORDS = 45
@@ -266,7 +266,7 @@ def from_documents(passages_doc: Any, topics_doc: Any) -> Catalogue:
 
 
 def _read_json(filename: str) -> Any:
-    text = resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
+    text = read_text(__file__, filename)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

@@ -7,13 +7,12 @@ comes only from the article's passages.
 from __future__ import annotations
 
 import functools
-import json
-from importlib import resources
+from skill.datafiles import read_json
 
 
 @functools.cache
 def _prompts() -> dict[str, str]:
-    data = json.loads(resources.files(__package__).joinpath("prompts.json").read_text("utf-8"))
+    data = read_json(__file__, "prompts.json")
     return {key: value for key, value in data.items() if not key.startswith("_")}
 
 

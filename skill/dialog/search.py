@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 import threading
 from dataclasses import dataclass
 
@@ -67,6 +66,8 @@ class ArticleIndex:
     """In-memory FTS5 tables: one row per topic, one row per passage."""
 
     def __init__(self) -> None:
+        import sqlite3  # here, not at the top: only a free-text question pays for it
+
         cat = catalogue()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._lock = threading.Lock()

@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from skill.hosting import chat
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +67,8 @@ class StubSkill:
         return out
 
 
-def run_chat(lines: list[str], *args: str, skill: StubSkill | None = None) -> tuple[str, StubSkill]:
+def run_chat(lines: list[str], *args: str,
+             skill: StubSkill | None = None) -> tuple[str, StubSkill]:
     skill = skill or StubSkill()
     out = io.StringIO()
     status = chat.main(list(args), handler=skill, stdin=io.StringIO("\n".join(lines) + "\n"),

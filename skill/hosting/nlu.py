@@ -184,8 +184,9 @@ class Resolver:
         parts = _split_sample(sample)
         literal = " ".join(p for kind, p in parts if kind == "text")
         literal_words = len(literal.split())
-        custom = [p for kind, p in parts if kind == "slot" and not slots.get(p, "").startswith("AMAZON.")]
-        free = [p for kind, p in parts if kind == "slot" and slots.get(p, "").startswith("AMAZON.")]
+        used = [slots.get(p, "") for kind, p in parts if kind == "slot"]
+        custom = [t for t in used if not t.startswith("AMAZON.")]
+        free = [t for t in used if t.startswith("AMAZON.")]
         variants = [(TIER_FREE_TEXT if free else TIER_EXACT, False)]
         # A custom slot may hear a word that is not in its list (Alexa then sends
         # ER_SUCCESS_NO_MATCH); allow that only behind a real carrier phrase, or every

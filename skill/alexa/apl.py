@@ -12,11 +12,11 @@ the document's `payload` datasource.
 from __future__ import annotations
 
 import functools
-import json
 import re
-from importlib import resources
 
 from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+
+from skill.datafiles import read_json
 
 DATASOURCE = "payload"
 DEFAULT_DOCUMENT = "stretch_step"
@@ -29,8 +29,7 @@ def document(name: str) -> dict:
     """The APL document `skill/alexa/apl/<name>.json` (names are checked: no paths)."""
     if not _NAME.match(name):
         raise ValueError(f"not an APL document name: {name!r}")
-    text = resources.files(__package__).joinpath("apl", f"{name}.json").read_text("utf-8")
-    return json.loads(text)
+    return read_json(__file__, "apl", f"{name}.json")
 
 
 def render_directive(screen: dict) -> RenderDocumentDirective:

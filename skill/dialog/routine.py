@@ -23,12 +23,11 @@ All words are data (`stretches.json`); this module only sequences them.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import time
-from importlib import resources
 from typing import Any
 
+from skill.datafiles import read_json
 from skill.dialog import prompts as core_prompts
 from skill.dialog import ssml
 from skill.dialog.reply import Reply
@@ -49,8 +48,7 @@ _BREAK = re.compile(r'<break\s+time="(\d+(?:\.\d+)?)(ms|s)"\s*/>')
 @functools.cache
 def data() -> dict:
     """The routine as shipped (`stretches.json`), loaded once, on first use."""
-    text = resources.files(__package__).joinpath("stretches.json").read_text("utf-8")
-    return json.loads(text)
+    return read_json(__file__, "stretches.json")
 
 
 def variants() -> tuple[str, ...]:

@@ -64,7 +64,7 @@ def _fill(template_key: str, info: locales.LocaleInfo, **extra: str) -> str:
     return framing(key).format(number=info.number or "", doctor=info.doctor, **extra)
 
 
-def _speak(plain_parts: list[str], info: locales.LocaleInfo) -> str:
+def speak(plain_parts: list[str], info: locales.LocaleInfo) -> str:
     """Plain sentences -> SSML, with phone numbers said as people say them ("triple zero")."""
     text = ssml.escape(" ".join(p for p in plain_parts if p))
     for digits, spoken in ((info.number, info.number_spoken),
@@ -89,7 +89,7 @@ def emergency(locale: str | None, flag: str | None = None) -> Reply:
     parts = [_fill("emergency_open", info), *passages_for(flag, EMERGENCY),
              framing("emergency_close")]
     return Reply(
-        speech=_speak(parts, info),
+        speech=speak(parts, info),
         card_title=_fill("emergency_card_title", info),
         card_text=_card(parts, footer=False),
         end_session=True,
@@ -102,22 +102,27 @@ def urgent(locale: str | None, flag: str | None = None) -> Reply:
     close = "urgent_close_help" if flag == "emergency_help" else "urgent_close"
     parts = [info.urgent_open, *passages_for(flag, URGENT), _fill(close, info)]
     return Reply(
-        speech=_speak(parts, info),
+        speech=speak(parts, info),
         card_title=framing("urgent_card_title"),
         card_text=_card(parts, footer=False),
         end_session=True,
     )
 
 
-def routine(locale: str | None, flag: str | None = None) -> Reply:
-    """Worth an appointment; which specialist; and an offer to check the warning signs."""
+def routine(locale: str | None, flag: str | None = None, *, offer_check: bool = True) -> Reply:
+    """Worth an appointment; which specialist; and an offer to check the warning signs.
+
+    `offer_check=False` when the answer comes from inside the check itself, where offering
+    the check again would be absurd: the user is asked what else they would like instead.
+    """
     info = locales.info(locale)
     parts = [_fill("routine_open", info), *passages_for(flag, ROUTINE),
              _fill("routine_close", info)]
-    offer = framing("offer_check")
+    offer, reprompt = (("offer_check", "offer_check_reprompt") if offer_check
+                       else ("offer_more", "offer_more_reprompt"))
     return Reply(
-        speech=_speak([*parts, offer], info),
-        reprompt=ssml.escape(framing("offer_check_reprompt")),
+        speech=speak([*parts, framing(offer)], info),
+        reprompt=ssml.escape(framing(reprompt)),
         card_title=framing("routine_card_title"),
         card_text=_card(parts, footer=True),
     )
@@ -128,7 +133,7 @@ def reassurance(locale: str | None = None) -> Reply:
     info = locales.info(locale)
     parts = [framing("none_open"), *passages_for(None, NONE)]
     return Reply(
-        speech=_speak([*parts, framing("offer_check")], info),
+        speech=speak([*parts, framing("offer_check")], info),
         reprompt=ssml.escape(framing("offer_check_reprompt")),
         card_title=framing("none_card_title"),
         card_text=_card(parts[1:], footer=True),

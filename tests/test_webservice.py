@@ -20,7 +20,7 @@ from certs import CHAIN_URL, SKILL_ID, USER_ID, default_pki, make_pki, utcnow
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill.hosting.verification import RequestVerifier
+from skill.hosting.verification import RequestVerifier, VerificationException
 from skill.hosting.webservice import (
     DEFAULTS,
     EMPTY_RESPONSE,
@@ -302,6 +302,21 @@ def test_unknown_request_type_gets_a_valid_empty_response():
     resp = signed_post(make_app().test_client(), env)
     assert resp.status_code == 200
     assert resp.get_json() == EMPTY_RESPONSE
+
+
+def test_extra_verifiers_run_after_the_built_in_ones_and_fail_closed(logs):
+    class Deny:
+        def verify(self, headers, body, envelope):
+            raise VerificationException("denied by policy")
+
+    class Buggy:
+        def verify(self, headers, body, envelope):
+            raise KeyError("oops")
+
+    _rejected(signed_post(make_app(verifiers=[Deny()]).test_client()), logs,
+              "denied by policy")
+    _rejected(signed_post(make_app(verifiers=[Buggy()]).test_client()), logs,
+              "verifier error")
 
 
 # ------------------------------------------------------------ skill failures -> JSON

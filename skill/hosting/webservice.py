@@ -255,7 +255,6 @@ def create_app(skill: Any = None, config: Mapping[str, Any] | None = None, *,
     cfg = load_config(config)
     app = Flask(__name__)
     app.config.update(cfg)
-    app.json.sort_keys = False
     if skill is None:
         skill = _default_skill(cfg)
     serializer = getattr(skill, "serializer", None)
@@ -290,7 +289,8 @@ def create_app(skill: Any = None, config: Mapping[str, Any] | None = None, *,
                 or not isinstance(envelope.get("version"), str)):
             return reject(400, "Request body is not an Alexa request envelope",
                           "not_envelope")
-        request_id = req.get("requestId") if isinstance(req.get("requestId"), str) else None
+        request_id = req.get("requestId")
+        request_id = request_id[:100] if isinstance(request_id, str) else None
         user = short_id(_envelope_user(envelope))
         for verifier in chain:
             try:
@@ -299,6 +299,10 @@ def create_app(skill: Any = None, config: Mapping[str, Any] | None = None, *,
                 return reject(400, FAILED_VERIFICATION, str(exc), type=rtype[:80],
                               request_id=request_id, user=user,
                               verifier=type(verifier).__name__)
+            except Exception as exc:  # a bug in a check must fail closed, not open or 500
+                log.exception(_kv(event="verifier_error", verifier=type(verifier).__name__))
+                return reject(400, FAILED_VERIFICATION, f"verifier error: {exc!r}"[:200],
+                              type=rtype[:80], request_id=request_id, user=user)
         if rtype not in known_types:
             log.info(_kv(event="alexa_request", status=200, type=rtype[:80],
                          request_id=request_id, user=user, outcome="unknown_type_empty"))
@@ -308,7 +312,7 @@ def create_app(skill: Any = None, config: Mapping[str, Any] | None = None, *,
         except Exception as exc:  # the SDK raises assorted types on malformed members
             return reject(400, "Request body is not an Alexa request envelope",
                           f"deserialize: {type(exc).__name__}", type=rtype,
-                          request_id=request_id)
+                          request_id=request_id, user=user)
         try:
             response_envelope = skill.invoke(request_envelope=request_envelope, context=None)
             payload = serializer.serialize(response_envelope)

@@ -418,16 +418,31 @@ def test_ouch_stops_the_routine_gently_and_keeps_the_session_open():
     assert "routine" not in memory  # and is not offered back next time
 
 
-def test_red_flag_words_during_the_routine_go_to_the_triage():
-    triage = pytest.importorskip("skill.dialog.triage")
-    text = "my leg went numb and I can't move it"
-    assessment = triage.assess(text)
-    if routine.is_no_concern(assessment):
-        pytest.skip("the triage does not treat this as a red flag")
+def test_dizzy_mid_stretch_gets_the_triages_routine_guidance():
     state = walk_to("standing", 2)
-    reply = routine.discomfort(state, text, "en-US")
-    assert state.routine is None and state.mode != "routine"
-    assert not plain(reply).startswith("Let's stop the stretch here.")
+    reply = routine.discomfort(state, "I feel dizzy", "en-US")
+    text = plain(reply)
+    assert text.startswith("Let's stop the stretch here.")
+    assert "appointment" in text and "Step" not in text
+    assert state.routine is None and state.mode == "idle"
+    assert not reply.end_session and reply.reprompt
+    check_reply(reply)
+
+
+def test_severe_pain_mid_stretch_gets_urgent_guidance_first():
+    state = walk_to("seated", 3)
+    reply = routine.discomfort(state, "it hurts a lot", "en-US")
+    text = plain(reply)
+    assert not text.startswith("Let's stop")  # the action comes first, nothing of ours
+    assert "today" in text and "911" in text
+    assert reply.end_session and state.routine is None
+
+
+def test_emergency_words_mid_stretch_start_with_the_call():
+    state = walk_to("seated", 1)
+    reply = routine.discomfort(state, "my face is drooping", "en-GB")
+    assert plain(reply).startswith("Call 999 now.")
+    assert reply.end_session and state.routine is None and state.mode == "idle"
 
 
 # --------------------------------------------------------------------------- memory

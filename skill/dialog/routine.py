@@ -413,47 +413,37 @@ def discomfort(state: SessionState, text: str | None, locale: str = "en-US", *,
                during_routine: bool | None = None) -> Reply:
     """"Ouch", "I feel dizzy": end the routine, and let the triage decide what to say.
 
-    With no red flag, the person hears a gentle line to stop and rest and the article's
-    advice on when to seek care; the session stays open so they can ask more.
-    `during_routine` (default: whether the state is in the routine) picks the opening line.
+    - none ("ouch", "that hurts"): a gentle line to stop and rest and the article's advice
+      on when to seek care; the session stays open so the person can ask more.
+    - anything else: the safety guidance for that level (`guidance.for_assessment`). An
+      emergency or urgent answer starts with the action ("Call 911 now."), so nothing of
+      ours goes before it; a routine-level answer is prefaced by "Let's stop the stretch
+      here." so the person knows the routine is over.
+    `during_routine` (default: whether the state is in the routine) picks the wording.
+    The triage and guidance modules are imported here, not at module level: most requests
+    never need them, and the Lambda cold start should not pay for them.
     """
+    from skill.dialog import guidance, triage
+
     if during_routine is None:
         during_routine = state.mode == "routine"
     end(state)
-    assessment = _assess(text or "")
-    if not is_no_concern(assessment):
-        reply = _guidance(state, assessment, locale)
-        if reply is not None:
-            return reply
+    assessment = triage.assess(text or "")
     words = data()["discomfort"]
+    if not is_no_concern(assessment):
+        reply = guidance.for_assessment(state, assessment, locale)
+        if during_routine and assessment.level == triage.ROUTINE:
+            reply = Reply(speech=f"{_say(words['stop_preface'])} {reply.speech}",
+                          reprompt=reply.reprompt, card_title=reply.card_title,
+                          card_text=reply.card_text, end_session=reply.end_session)
+        return reply
     return Reply(
         speech=_say(words["line" if during_routine else "line_idle"], *words["article"],
                     words["question"]),
         reprompt=_say(words["question"]),
-        card_title="Stretch stopped",
+        card_title="Stretch stopped" if during_routine else "Take it easy",
         card_text="\n\n".join([*words["article"], core_prompts.text("card_footer")]),
     )
-
-
-def _assess(text: str) -> Any:
-    """The safety helper's triage; imported lazily so the routine works while it is absent."""
-    try:
-        from skill.dialog import triage
-    except ImportError:  # not shipped yet: treat as ordinary discomfort (the gentle stop)
-        return None
-    return triage.assess(text)
-
-
-def _guidance(state: SessionState, assessment: Any, locale: str) -> Reply | None:
-    try:
-        from skill.dialog import guidance
-    except ImportError:
-        return None
-    for name in ("for_assessment", "reply_for", "guidance_for", "respond"):
-        function = getattr(guidance, name, None)
-        if callable(function):
-            return function(state, assessment, locale)
-    return None
 
 
 # --------------------------------------------------------------------------- memory

@@ -189,3 +189,26 @@ def test_ouch_stops_the_routine_and_it_does_not_carry_on(lambda_handler):
     device.alexa.new_session()
     body = device.intent("AMAZON.ResumeIntent")  # and nothing is offered back
     assert "Picking up" not in speech_of(body)
+
+
+def test_handler_constants_match_the_dialog_module():
+    from skill.alexa import routine_handlers
+
+    assert routine_handlers.PENDING_RESUME == routine.PENDING_RESUME
+    assert routine_handlers.PERSISTENT_KEY == routine.PERSISTENT_KEY
+
+
+def test_routine_module_is_not_loaded_until_needed():
+    """Cold start: registering the routine handlers must not import (compile) the routine."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys\n"
+            "import skill.alexa.routine_handlers\n"
+            "print('skill.dialog.routine' in sys.modules)\n")
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -26,16 +26,47 @@ from skill.alexa.context import (
     save_persistent,
     slot_values,
 )
-from skill.dialog import routine
-from skill.dialog.reply import Reply
 
 HEARD_DISCLAIMER = "heard_disclaimer"  # the same key the LaunchRequest handler sets
+PENDING_RESUME = "resume_routine"  # = PENDING_RESUME (a test keeps them equal)
+PERSISTENT_KEY = "routine"  # = routine.PERSISTENT_KEY
 
 
-def _respond(handler_input: HandlerInput, reply: Reply) -> Response:
+def _routine():
+    """`skill.dialog.routine`, imported on first use rather than at module level.
+
+    Every request passes through these handlers' `can_handle`, but few are about the
+    stretch; the Lambda bundle ships no bytecode, so importing (compiling) the routine
+    module for a plain launch would cost a few milliseconds of cold start for nothing.
+    """
+    from skill.dialog import routine
+
+    return routine
+
+
+def _respond(handler_input: HandlerInput, reply) -> Response:
     memory = persistent(handler_input)
-    if routine.remember_position(memory, get_state(handler_input)):
+    if _routine().remember_position(memory, get_state(handler_input)):
         save_persistent(handler_input)
+    return respond(handler_input, reply)
+
+
+def offer_resume(handler_input: HandlerInput) -> Response | None:
+    """For the LaunchRequest handler: "Welcome back. Want to finish your stretch from
+    step 3 of 6?" when an unfinished stretch from the last 24 hours is remembered, else
+    None (and then nothing of the routine is even imported). A "yes" or "no" next is
+    handled here (`ResumeOfferAnswerHandler`).
+
+        response = routine_handlers.offer_resume(handler_input)
+        if response is not None:
+            return response
+    """
+    memory = persistent(handler_input)
+    if not isinstance(memory.get(PERSISTENT_KEY), dict):
+        return None
+    reply = _routine().resume_offer(get_state(handler_input), memory)
+    if reply is None:
+        return None
     return respond(handler_input, reply)
 
 
@@ -65,7 +96,7 @@ class StartRoutineHandler(AbstractRequestHandler):
         if first_time:
             memory[HEARD_DISCLAIMER] = True
             save_persistent(handler_input)
-        reply = routine.start(get_state(handler_input), wanted, with_disclaimer=first_time)
+        reply = _routine().start(get_state(handler_input), wanted, with_disclaimer=first_time)
         return _respond(handler_input, reply)
 
 
@@ -84,7 +115,7 @@ class DiscomfortHandler(AbstractRequestHandler):
             if value is not None:
                 words.extend(w for w in (value.raw, value.name) if w and w not in words)
         state = get_state(handler_input)
-        reply = routine.discomfort(state, " ".join(words), locale(handler_input),
+        reply = _routine().discomfort(state, " ".join(words), locale(handler_input),
                                    during_routine=state.mode == "routine")
         return _respond(handler_input, reply)
 
@@ -93,15 +124,15 @@ class ResumeOfferAnswerHandler(AbstractRequestHandler):
     """"Yes"/"no" to "Want to finish your stretch from step 3 of 6?"."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return (get_state(handler_input).pending == routine.PENDING_RESUME
+        return (get_state(handler_input).pending == PENDING_RESUME
                 and _any_intent(handler_input, "AMAZON.YesIntent", "AMAZON.NoIntent"))
 
     def handle(self, handler_input: HandlerInput) -> Response:
         state = get_state(handler_input)
         if is_intent_name("AMAZON.YesIntent")(handler_input):
             return _respond(handler_input,
-                            routine.resume_saved(state, persistent(handler_input)))
-        return _respond(handler_input, routine.decline_resume(state))
+                            _routine().resume_saved(state, persistent(handler_input)))
+        return _respond(handler_input, _routine().decline_resume(state))
 
 
 class ResumeSavedRoutineHandler(AbstractRequestHandler):
@@ -113,10 +144,12 @@ class ResumeSavedRoutineHandler(AbstractRequestHandler):
             return False
         if get_state(handler_input).mode == "doctor_check":
             return False
-        return routine.saved_position(persistent(handler_input)) is not None
+        memory = persistent(handler_input)
+        return (isinstance(memory.get(PERSISTENT_KEY), dict)
+                and _routine().saved_position(memory) is not None)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        reply = routine.resume_saved(get_state(handler_input), persistent(handler_input))
+        reply = _routine().resume_saved(get_state(handler_input), persistent(handler_input))
         return _respond(handler_input, reply)
 
 
@@ -131,7 +164,7 @@ class _RoutineControl(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         return _respond(handler_input, self.control(get_state(handler_input)))
 
-    def control(self, state) -> Reply:
+    def control(self, state):
         raise NotImplementedError
 
 
@@ -140,15 +173,15 @@ class NextHandler(_RoutineControl):
 
     intents = ("AMAZON.NextIntent", "AMAZON.YesIntent")
 
-    def control(self, state) -> Reply:
-        return routine.next_step(state)
+    def control(self, state):
+        return _routine().next_step(state)
 
 
 class PreviousHandler(_RoutineControl):
     intents = ("AMAZON.PreviousIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.previous_step(state)
+    def control(self, state):
+        return _routine().previous_step(state)
 
 
 class RepeatHandler(_RoutineControl):
@@ -157,50 +190,50 @@ class RepeatHandler(_RoutineControl):
 
     intents = ("AMAZON.RepeatIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.repeat(state)
+    def control(self, state):
+        return _routine().repeat(state)
 
 
 class PauseHandler(_RoutineControl):
     intents = ("AMAZON.PauseIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.pause(state)
+    def control(self, state):
+        return _routine().pause(state)
 
 
 class ResumeHandler(_RoutineControl):
     intents = ("AMAZON.ResumeIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.resume(state)
+    def control(self, state):
+        return _routine().resume(state)
 
 
 class StartOverHandler(_RoutineControl):
     intents = ("AMAZON.StartOverIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.start_over(state)
+    def control(self, state):
+        return _routine().start_over(state)
 
 
 class SkipHandler(_RoutineControl):
     intents = ("SkipStepIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.skip(state)
+    def control(self, state):
+        return _routine().skip(state)
 
 
 class StepsLeftHandler(_RoutineControl):
     intents = ("StepsLeftIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.steps_left(state)
+    def control(self, state):
+        return _routine().steps_left(state)
 
 
 class HelpHandler(_RoutineControl):
     intents = ("AMAZON.HelpIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.help(state)
+    def control(self, state):
+        return _routine().help(state)
 
 
 class StopHandler(_RoutineControl):
@@ -208,15 +241,15 @@ class StopHandler(_RoutineControl):
 
     intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent")
 
-    def control(self, state) -> Reply:
-        return routine.stop(state)
+    def control(self, state):
+        return _routine().stop(state)
 
 
 class NoHandler(_RoutineControl):
     intents = ("AMAZON.NoIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.not_yet(state)
+    def control(self, state):
+        return _routine().not_yet(state)
 
 
 class FallbackHandler(_RoutineControl):
@@ -224,8 +257,8 @@ class FallbackHandler(_RoutineControl):
 
     intents = ("AMAZON.FallbackIntent",)
 
-    def control(self, state) -> Reply:
-        return routine.fallback(state)
+    def control(self, state):
+        return _routine().fallback(state)
 
 
 # Order: discomfort first (it must win whatever the state), then the answers to the

@@ -286,7 +286,10 @@ def _restart(state: SessionState) -> Reply:
 
 
 def _guarded(control):
-    """Run a control only on a valid slice; otherwise restart politely."""
+    """Run a control only on a valid slice; otherwise restart politely.
+
+    Callers write `routine.next_step(state)`; the wrapper validates `state.routine` once
+    and hands the clean slice to the control as `current`."""
     @functools.wraps(control)
     def run(state: SessionState, *args, **kwargs) -> Reply:
         current = _current(state)

@@ -92,12 +92,56 @@ def more_serious(a: Assessment, b: Assessment) -> Assessment:
     return b if _RANK[b.level] > _RANK[a.level] else a
 
 
-def assess_all(texts) -> Assessment:
+def assess_all(texts, *, question: bool | None = None) -> Assessment:
     """The most serious assessment over several texts (e.g. every slot of a request)."""
     result = Assessment()
     for text in texts:
-        result = more_serious(result, assess(text))
+        result = more_serious(result, assess(text, question=question))
     return result
+
+
+# What a slot's words are, by intent, once Alexa has stripped the carrier phrase: a
+# symptom intent's slot is a description, a question intent's slot a question.
+QUESTION_INTENTS = ("QuestionIntent",)
+
+
+def question_hint(intent: str | None) -> bool | None:
+    """`assess(..., question=)` for slot text from `intent` (None: judge from the words)."""
+    if intent in SYMPTOM_INTENTS:
+        return False
+    if intent in QUESTION_INTENTS:
+        return True
+    return None
+
+
+# ------------------------------------------------------------------------- policy
+
+# Intents whose slot is the user describing how they feel: even routine-level words there
+# deserve routine guidance (an appointment), since that is what the user is telling us.
+SYMPTOM_INTENTS = ("DescribeSymptomIntent", "SymptomStoryIntent", "DiscomfortIntent")
+
+
+def preempting_level(assessment: Assessment, intent: str | None, *,
+                     catalogue_topic: bool = False) -> str:
+    """The guidance the skill gives *instead of* answering the intent ("none": answer it).
+
+    - emergency always preempts, in any intent and any state;
+    - urgent preempts too, except when the words are the name of one of the article's
+      topics picked from the topic list ("tell me about weakness"): that is a request to
+      hear the article, and the topic answer itself covers the warning signs;
+    - routine preempts in the symptom intents, and elsewhere only when someone describes
+      themselves ("I have diabetes and my feet are numb") -- not in an information question
+      ("why does my leg keep falling asleep" is answered from the article).
+    """
+    level = assessment.level
+    if level == EMERGENCY:
+        return EMERGENCY
+    if level == URGENT:
+        return NONE if catalogue_topic else URGENT
+    if level == ROUTINE:
+        if intent in SYMPTOM_INTENTS or (assessment.personal and not assessment.question):
+            return ROUTINE
+    return NONE
 
 
 # ------------------------------------------------------------------------- the data
@@ -169,6 +213,7 @@ class _Rules:
     personal: frozenset[str]
     replacements: dict[str, str]
     replace_regex: re.Pattern
+    unspaced: dict[str, tuple[str, ...]]
 
 
 @functools.cache
@@ -223,6 +268,8 @@ def _rules() -> _Rules:
         personal=frozenset(questions["personal"].split("|")),
         replacements=replacements,
         replace_regex=re.compile(r"\b(?:" + "|".join(map(re.escape, keys)) + r")\b"),
+        unspaced={flag: tuple(stems) for flag, stems in data.get("unspaced", {}).items()
+                  if not flag.startswith("_")},
     )
 
 
@@ -291,22 +338,30 @@ def normalize(text) -> str:
 # ------------------------------------------------------------------------- assessing
 
 
-def assess(text) -> Assessment:
-    """Triage one piece of text. Never raises; unreadable input is level "none"."""
+def assess(text, *, question: bool | None = None) -> Assessment:
+    """Triage one piece of text. Never raises; unreadable input is level "none".
+
+    `question` overrides the guess from the words, for callers that know better: a
+    free-text slot has lost its carrier phrase, so "was diagnosed with MS" (from "I
+    {description}") is a statement and "a stroke dangerous" (from "is {query}") a question.
+    """
     if text is None:
         return Assessment()
     if not isinstance(text, str):
         text = str(text)
-    return _assess_cached(text[:MAX_CHARS])
+    return _assess_cached(text[:MAX_CHARS], question)
 
 
 @functools.lru_cache(maxsize=512)
-def _assess_cached(text: str) -> Assessment:
+def _assess_cached(text: str, question_hint: bool | None) -> Assessment:
     rules = _rules()
     plain = normalize(text)
     if not plain:
         return Assessment()
-    question = "?" in text or bool(rules.question_start.match(plain))
+    if question_hint is None:
+        question = "?" in text or bool(rules.question_start.match(plain))
+    else:
+        question = bool(question_hint)
     personal = _is_personal(plain, rules)
     norm = _mark(plain, rules)
     found: dict[str, None] = {}
@@ -327,6 +382,13 @@ def _assess_cached(text: str) -> Assessment:
 
     for flag_id in _duration_flags(norm, rules):
         found[flag_id] = None
+
+    if rules.unspaced:
+        squeezed = plain.replace(" ", "")
+        for flag_id, stems in rules.unspaced.items():
+            if flag_id not in found and flag_id not in negated and \
+                    any(stem in squeezed for stem in stems):
+                found[flag_id] = None
 
     if question and not personal:
         for flag in rules.flags:

@@ -205,3 +205,11 @@ def _with_lead(state: SessionState, locale: str | None, lead: str) -> Reply:
         card_title=_framing("card_title"),
         card_text=question.text,
     )
+
+
+def unsure_outside(state: SessionState, locale: str | None = None) -> Reply:
+    """"I'm not sure" when nothing was asked: no harm done, say what the skill can do."""
+    return Reply(
+        speech=ssml.escape(_framing("unsure_outside")),
+        reprompt=ssml.escape(_framing("unsure_outside_reprompt")),
+    )

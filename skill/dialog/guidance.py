@@ -161,8 +161,13 @@ def for_assessment(state: SessionState, assessment, locale: str | None) -> Reply
     level = getattr(assessment, "level", NONE)
     flag = getattr(assessment, "primary", None)
     reply = reply_for(level, locale, flag)
+    settle_state(state, reply)
+    return reply
+
+
+def settle_state(state: SessionState, reply: Reply) -> None:
+    """After guidance: no feature left half-open; the check on offer if the session stays."""
     state.mode = "idle"
     state.doctor = None
     state.routine = None
     state.pending = None if reply.end_session else PENDING_CHECK
-    return reply

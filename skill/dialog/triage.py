@@ -305,11 +305,13 @@ _SPACES = re.compile(r" +")
 _DOTS = re.compile(r"(?: \.)+")
 
 
-def normalize(text) -> str:
+def normalize(text, *, keep_doubles: bool = False) -> str:
     """Text -> the form the patterns are written against (see red_flags.json "_about").
 
     Lower case, accents and invisible characters removed, apostrophes dropped (can't ->
     cant), spelling variants folded, sentence ends as " . " and commas as " , ".
+    Letters typed three or more times are squeezed to one ("sooo bad" -> "so bad"), or to
+    two with `keep_doubles` ("droooping" -> "drooping"); `assess` tries both.
     """
     if text is None:
         return ""
@@ -327,7 +329,7 @@ def normalize(text) -> str:
     text = _SENTENCE_PUNCT.sub(" . ", text)
     text = _COMMA.sub(" , ", text)
     text = _OTHER.sub(" ", text)
-    text = _REPEATS.sub(r"\1", text)
+    text = _REPEATS.sub(r"\1\1" if keep_doubles else r"\1", text)
     text = _SPACES.sub(" ", text).strip()
     rules = _rules()
     text = rules.replace_regex.sub(lambda m: rules.replacements[m.group(0)], text)
@@ -354,8 +356,15 @@ def assess(text, *, question: bool | None = None) -> Assessment:
 
 @functools.lru_cache(maxsize=512)
 def _assess_cached(text: str, question_hint: bool | None) -> Assessment:
+    result = _assess_plain(text, normalize(text), question_hint)
+    if _REPEATS.search(text.casefold()):  # "droooping": squeezed to one letter it is lost
+        result = more_serious(result, _assess_plain(text, normalize(text, keep_doubles=True),
+                                                    question_hint))
+    return result
+
+
+def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessment:
     rules = _rules()
-    plain = normalize(text)
     if not plain:
         return Assessment()
     if question_hint is None:

@@ -15,12 +15,21 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
-from skill.alexa import handlers, interceptors
+from skill.alexa import (
+    doctor_handlers,
+    handlers,
+    interceptors,
+    routine_handlers,
+    safety_handlers,
+)
 
 
 def request_handlers() -> list:
     """Every request handler, in the order they are asked."""
     return [
+        *safety_handlers.HANDLERS,
+        *doctor_handlers.HANDLERS,
+        *routine_handlers.HANDLERS,
         *handlers.CORE_HANDLERS,
         *handlers.CATCH_ALL_HANDLERS,
     ]

@@ -14,6 +14,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
 
+from skill.alexa import routine_handlers
 from skill.alexa.context import get_state, persistent, respond, save_persistent, slot_values
 from skill.dialog import answers, menu
 
@@ -30,7 +31,8 @@ CONTEXTUAL_INTENTS = (
 
 
 class LaunchRequestHandler(AbstractRequestHandler):
-    """Welcome: the full disclaimer the first time, a shorter greeting after that."""
+    """Welcome: the full disclaimer the first time; after that a shorter greeting, or an
+    offer to finish a stretch left unfinished."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("LaunchRequest")(handler_input)
@@ -38,6 +40,10 @@ class LaunchRequestHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         memory = persistent(handler_input)
         first_time = not memory.get(HEARD_DISCLAIMER)
+        if not first_time:
+            offer = routine_handlers.offer_resume(handler_input)
+            if offer is not None:
+                return offer
         if first_time:
             memory[HEARD_DISCLAIMER] = True
             save_persistent(handler_input)

@@ -17,7 +17,7 @@ The questions and framing live in doctor_check.json; the guidance in `guidance`.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from skill.datafiles import read_json
 from skill.dialog import guidance, locales, prompts, ssml
@@ -30,8 +30,9 @@ ANSWERS = (YES, NO, UNSURE)
 PENDING_START = guidance.PENDING_CHECK
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(NamedTuple):
+    """One yes/no question: the red flag it asks about, its triage level, and its words."""
+
     id: str
     flag: str
     level: str

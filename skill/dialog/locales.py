@@ -12,13 +12,12 @@ number: it hears "your local emergency number".
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from skill.datafiles import read_json
 
 
-@dataclass(frozen=True)
-class LocaleInfo:
+class LocaleInfo(NamedTuple):
     """What guidance needs to know about where the user is.
 
     number / number_spoken -- "911" / "nine one one"; both None when the country is unknown.

@@ -35,7 +35,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from types import SimpleNamespace
 
 from skill.datafiles import read_json
 
@@ -47,26 +47,48 @@ _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 # the worst case of a hostile request to a few milliseconds.
 MAX_CHARS = 20_000
 
-_MACRO = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+_MACRO = r"\{([A-Z][A-Z0-9_]*)\}"
 _SENTENCE = " . "
 
 
-@dataclass(frozen=True)
 class Assessment:
-    """What triage found in one piece of text.
+    """What triage found in one piece of text (immutable).
 
     level    -- "emergency", "urgent", "routine" or "none" (the most serious flag found).
     flags    -- red flags found, most serious first (ids from red_flags.json).
     negated  -- flags mentioned but clearly negated ("no bladder problems").
     question -- the text reads as a question.
     personal -- it talks about a person (I, my, he, my mum...), not a topic in general.
+
+    A plain class rather than a dataclass: building a dataclass costs about a millisecond
+    at import, and this module is on the Lambda cold-start path.
     """
 
-    level: str = NONE
-    flags: tuple[str, ...] = ()
-    negated: tuple[str, ...] = ()
-    question: bool = False
-    personal: bool = False
+    __slots__ = ("level", "flags", "negated", "question", "personal")
+    _FIELDS = __slots__
+
+    def __init__(self, level: str = NONE, flags: tuple[str, ...] = (),
+                 negated: tuple[str, ...] = (), question: bool = False,
+                 personal: bool = False):
+        for name, value in zip(self._FIELDS, (level, tuple(flags), tuple(negated),
+                                              bool(question), bool(personal))):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Assessment is immutable")
+
+    def _key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other):
+        return isinstance(other, Assessment) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"Assessment({inner})"
 
     @property
     def alarm(self) -> bool:
@@ -154,7 +176,8 @@ def _data() -> dict:
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
     for _ in range(6):  # macros may use macros; six levels is far more than we nest
-        expanded = _MACRO.sub(lambda m: "(?:" + macros[m.group(1)] + ")", pattern)
+        expanded = re.sub(_MACRO, lambda m: "(?:" + macros[m.group(1)] + ")",
+                          pattern)
         if expanded == pattern:
             return expanded
         pattern = expanded
@@ -176,44 +199,9 @@ def _stop_regex(macros) -> re.Pattern:
     return re.compile(r"(?<![a-z0-9_])(?:" + "|".join(words) + r")(?![a-z0-9_])")
 
 
-@dataclass(frozen=True)
-class _Flag:
-    id: str
-    level: str
-    label: str
-    regex: re.Pattern
-    question_sensitive: bool
-    brief_suppressed: bool
-    trigger_suppressed: bool
-
-
-@dataclass(frozen=True)
-class _Rules:
-    flags: tuple[_Flag, ...]
-    order: dict[str, int]
-    levels: dict[str, str]
-    labels: dict[str, str]
-    stop: re.Pattern
-    duration: re.Pattern
-    duration_exclude_before: frozenset[str]
-    symptom: re.Pattern
-    activity: re.Pattern
-    subject: re.Pattern
-    recurrence: re.Pattern
-    long_units: re.Pattern
-    brief: re.Pattern
-    triggers: re.Pattern
-    negation_cue: re.Pattern
-    uncertain: re.Pattern
-    breakers: frozenset[str]
-    window: int
-    after_fine: re.Pattern
-    question_start: re.Pattern
-    info_phrases: re.Pattern
-    personal: frozenset[str]
-    replacements: dict[str, str]
-    replace_regex: re.Pattern
-    unspaced: dict[str, tuple[str, ...]]
+# Compiled rules are kept in SimpleNamespace objects: attribute access like a dataclass,
+# without a dataclass's import-time cost.
+_Flag = _Rules = SimpleNamespace
 
 
 @functools.cache
@@ -294,15 +282,21 @@ def warm_up() -> None:
 
 # ------------------------------------------------------------------------- normalizing
 
-_APOSTROPHES = re.compile(r"['’‘`´ʼ′]")
-_ABBREVIATION = re.compile(r"\b((?:[a-z]\.){2,})")
-_DECIMAL = re.compile(r"(\d)[.,](\d)")
-_SENTENCE_PUNCT = re.compile(r"[.!?;:\n\r…]+")
-_COMMA = re.compile(r",")
-_OTHER = re.compile(r"[^a-z0-9., ]+")
-_REPEATS = re.compile(r"([a-z])\1{2,}")
-_SPACES = re.compile(r" +")
-_DOTS = re.compile(r"(?: \.)+")
+@functools.cache
+def _text_rx() -> SimpleNamespace:
+    """Character-level clean-up patterns, compiled on first use (not at import)."""
+    return SimpleNamespace(
+        apostrophes=re.compile(r"['’‘`´ʼ′]"),
+        abbreviation=re.compile(r"\b((?:[a-z]\.){2,})"),
+        decimal=re.compile(r"(\d)[.,](\d)"),
+        sentence_punct=re.compile(r"[.!?;:\n\r…]+"),
+        comma=re.compile(r","),
+        other=re.compile(r"[^a-z0-9., ]+"),
+        repeats=re.compile(r"([a-z])\1{2,}"),
+        spaces=re.compile(r" +"),
+        dots=re.compile(r"(?: \.)+"),
+        clause_split=re.compile(r"\b_?(?:but|however|although|though|yet|now|whereas|except)\b"),
+    )
 
 
 def normalize(text, *, keep_doubles: bool = False) -> str:
@@ -317,23 +311,24 @@ def normalize(text, *, keep_doubles: bool = False) -> str:
         return ""
     if not isinstance(text, str):
         text = str(text)
+    rx = _text_rx()
     text = text[:MAX_CHARS]
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Cf", "Cc")
                    or ch in "\n\r")
     text = text.casefold()
-    text = _APOSTROPHES.sub("", text)
-    text = _ABBREVIATION.sub(lambda m: m.group(1).replace(".", ""), text)
-    text = _DECIMAL.sub(r"\1\2", text)
+    text = rx.apostrophes.sub("", text)
+    text = rx.abbreviation.sub(lambda m: m.group(1).replace(".", ""), text)
+    text = rx.decimal.sub(r"\1\2", text)
     text = text.replace("&", " and ")
-    text = _SENTENCE_PUNCT.sub(" . ", text)
-    text = _COMMA.sub(" , ", text)
-    text = _OTHER.sub(" ", text)
-    text = _REPEATS.sub(r"\1\1" if keep_doubles else r"\1", text)
-    text = _SPACES.sub(" ", text).strip()
+    text = rx.sentence_punct.sub(" . ", text)
+    text = rx.comma.sub(" , ", text)
+    text = rx.other.sub(" ", text)
+    text = rx.repeats.sub(r"\1\1" if keep_doubles else r"\1", text)
+    text = rx.spaces.sub(" ", text).strip()
     rules = _rules()
     text = rules.replace_regex.sub(lambda m: rules.replacements[m.group(0)], text)
-    text = _DOTS.sub(" .", text)
+    text = rx.dots.sub(" .", text)
     return text.strip(" .,")
 
 
@@ -357,7 +352,7 @@ def assess(text, *, question: bool | None = None) -> Assessment:
 @functools.lru_cache(maxsize=512)
 def _assess_cached(text: str, question_hint: bool | None) -> Assessment:
     result = _assess_plain(text, normalize(text), question_hint)
-    if _REPEATS.search(text.casefold()):  # "droooping": squeezed to one letter it is lost
+    if _text_rx().repeats.search(text.casefold()):  # "droooping": squeezed to one letter it is lost
         result = more_serious(result, _assess_plain(text, normalize(text, keep_doubles=True),
                                                     question_hint))
     return result
@@ -437,13 +432,10 @@ def _sentence_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
             len(norm) if right < 0 else right)
 
 
-_CLAUSE_SPLIT = re.compile(r"\b_?(?:but|however|although|though|yet|now|whereas|except)\b")
-
-
 def _clause_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
     s_start, s_end = _sentence_bounds(norm, start, end)
     left, right = s_start, s_end
-    for split in _CLAUSE_SPLIT.finditer(norm, s_start, s_end):
+    for split in _text_rx().clause_split.finditer(norm, s_start, s_end):
         if split.end() <= start:
             left = split.end()
         elif split.start() >= end:

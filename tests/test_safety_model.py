@@ -22,7 +22,8 @@ SLOT = re.compile(r"\{(\w+)\}")
 # Words a carrier phrase must never contain: they carry the meaning triage needs.
 MEANINGFUL = {"can't", "cannot", "cant", "not", "no", "never", "don't", "won't", "isn't",
               "face", "speech", "bladder", "bowel", "severe", "sudden", "confused", "weak",
-              "move", "walk", "hours", "slurred", "drooping", "paralyzed", "lost"}
+              "move", "walk", "hours", "slurred", "drooping", "paralyzed", "lost", "keep",
+              "keeps", "always", "still"}
 
 # Expected triage level of each SYMPTOM value id (its name and every synonym).
 SYMPTOM_LEVELS = {

@@ -348,6 +348,17 @@ def test_labelled_set_recall_and_false_alarms():
     assert report.false_alarm_rate() <= FALSE_ALARM_BOUND, report.misses
 
 
+@pytest.mark.parametrize("locale", ["en-US", "en-GB", "en-AU", "en-CA", "en-IN"])
+def test_labelled_set_through_the_interaction_model(locale):
+    """What users would hear: a few phrasings fall to the fallback or to a slot-less
+    intent (tools/triage_report.py --nlu lists them), but never an ordinary story to an
+    alarm. A drop here usually means a new sample swallowed red-flag phrases."""
+    report = REPORT.evaluate(REPORT.load(), REPORT.through_nlu(locale), locale)
+    assert report.recall("emergency") >= 0.95, report.misses
+    assert report.recall("urgent") >= 0.97, report.misses
+    assert report.false_alarm_rate() <= FALSE_ALARM_BOUND, report.misses
+
+
 def test_report_flags_a_miss(tmp_path):
     planted = tmp_path / "planted.tsv"
     planted.write_text("my leg fell asleep\temergency\nmy face is drooping\tnone\n", "utf-8")

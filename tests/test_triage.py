@@ -87,13 +87,16 @@ ORDINARY = [
     "my leg fell asleep", "my leg fell asleep on the toilet",
     "my foot went numb after sitting cross legged", "it tingles when I sit too long",
     "my foot fell asleep while I was driving", "I slept on my arm and it's tingling",
-    "after sitting for hours my leg went numb", "I sat on the floor for an hour and my foot fell asleep",
+    "after sitting for hours my leg went numb",
+    "I sat on the floor for an hour and my foot fell asleep",
     "I was gaming for three hours and my leg went numb", "my legs fell asleep while kneeling",
     "my foot fell asleep and I couldn't walk for a few seconds",
-    "I couldn't feel my foot for a minute until it woke up", "it went away after a couple of minutes",
+    "I couldn't feel my foot for a minute until it woke up",
+    "it went away after a couple of minutes",
     "pins and needles in my foot", "my toes are tingling", "my leg feels heavy after sitting",
     "my butt is numb from sitting", "every time I sit cross legged my foot falls asleep",
-    "my foot falls asleep on long flights", "I fell asleep on the couch and woke up with a numb leg",
+    "my foot falls asleep on long flights",
+    "I fell asleep on the couch and woke up with a numb leg",
     "my leg went dead after kneeling", "my leg hurts a little when it wakes up",
 ]
 
@@ -239,8 +242,9 @@ def test_question_hint_overrides_the_guess():
 
 
 @pytest.mark.parametrize("text", [
-    "MY FACE IS DROOPING!!!", "ｍｙ ｆａｃｅ ｉｓ ｄｒｏｏｐｉｎｇ", "my fa\u200bce is droo\u200bping",
-    "my face… is drooping", "My Face Is Drooping?", "my face is drooooping", "my face,is,drooping",
+    "MY FACE IS DROOPING!!!", "ｍｙ ｆａｃｅ ｉｓ ｄｒｏｏｐｉｎｇ",
+    "my fa\u200bce is droo\u200bping", "my face… is drooping", "My Face Is Drooping?",
+    "my face is drooooping", "my face,is,drooping",
     "my face...is...drooping", "😱 my face is drooping 😱", "my face is dro\u0301oping",
 ])
 def test_odd_unicode_and_spelling_still_match(text):

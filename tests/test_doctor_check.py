@@ -186,3 +186,12 @@ def test_a_new_question_list_makes_an_old_check_stale(monkeypatch):
 def test_not_in_check_means_no_current_question():
     state = SessionState(mode="idle", doctor=dict(GOOD))
     assert dc.current(state) is None and not dc.in_check(state)
+
+
+def test_the_alexa_layer_uses_the_same_mode_and_offer_names():
+    # doctor_handlers keeps its own copies so that it can stay import-free at cold start.
+    from skill.alexa import doctor_handlers
+    from skill.dialog import guidance
+
+    assert doctor_handlers.MODE == dc.MODE
+    assert doctor_handlers.PENDING_START == dc.PENDING_START == guidance.PENDING_CHECK

@@ -6,7 +6,9 @@ while `state.mode == "doctor_check"`, Alexa's built-in "yes", "no", "repeat", "h
 is drooping") never reaches here -- the red-flag handler claims it first. Anything else
 (a new question, "stop") falls through to the core handlers, which leave the check.
 
-`HANDLERS` is what builder.py registers, in this order.
+`HANDLERS` is what builder.py registers, in this order. `skill.dialog.doctor_check` is
+imported on first use: the Lambda bundle ships no bytecode, so a module imported at start
+is compiled on every cold start, and most sessions never run the check.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
 from skill.alexa.context import get_state, locale, persistent, respond, save_persistent
-from skill.dialog import doctor_check, routine
+
+MODE = "doctor_check"          # state.mode while the check runs (doctor_check.MODE)
+PENDING_START = "doctor_check"  # state.pending after "want me to check?" (guidance)
+
+
+def _check():
+    from skill.dialog import doctor_check
+
+    return doctor_check
 
 
 def _any_intent(handler_input: HandlerInput, *names: str) -> bool:
@@ -33,10 +43,12 @@ class StartCheckHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         state = get_state(handler_input)
         if state.mode == "routine" or state.routine is not None:
+            from skill.dialog import routine
+
             routine.end(state)  # a worried user is not asked to keep stretching
             if routine.remember_position(persistent(handler_input), state):
                 save_persistent(handler_input)
-        return respond(handler_input, doctor_check.start(state, locale(handler_input)))
+        return respond(handler_input, _check().start(state, locale(handler_input)))
 
 
 class AcceptOfferHandler(AbstractRequestHandler):
@@ -44,13 +56,12 @@ class AcceptOfferHandler(AbstractRequestHandler):
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         state = get_state(handler_input)
-        return (state.pending == doctor_check.PENDING_START
-                and not doctor_check.in_check(state)
+        return (state.pending == PENDING_START and state.mode != MODE
                 and _any_intent(handler_input, "AMAZON.YesIntent", "UnsureIntent"))
 
     def handle(self, handler_input: HandlerInput) -> Response:
         state = get_state(handler_input)
-        return respond(handler_input, doctor_check.start(state, locale(handler_input)))
+        return respond(handler_input, _check().start(state, locale(handler_input)))
 
 
 class _InCheck(AbstractRequestHandler):
@@ -59,7 +70,7 @@ class _InCheck(AbstractRequestHandler):
     intents: tuple[str, ...] = ()
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return (doctor_check.in_check(get_state(handler_input))
+        return (get_state(handler_input).mode == MODE
                 and _any_intent(handler_input, *self.intents))
 
     def handle(self, handler_input: HandlerInput) -> Response:
@@ -74,14 +85,16 @@ class YesHandler(_InCheck):
     intents = ("AMAZON.YesIntent",)
 
     def reply(self, state, where):
-        return doctor_check.answer(state, where, doctor_check.YES)
+        check = _check()
+        return check.answer(state, where, check.YES)
 
 
 class NoHandler(_InCheck):
     intents = ("AMAZON.NoIntent",)
 
     def reply(self, state, where):
-        return doctor_check.answer(state, where, doctor_check.NO)
+        check = _check()
+        return check.answer(state, where, check.NO)
 
 
 class UnsureHandler(_InCheck):
@@ -90,28 +103,29 @@ class UnsureHandler(_InCheck):
     intents = ("UnsureIntent",)
 
     def reply(self, state, where):
-        return doctor_check.answer(state, where, doctor_check.UNSURE)
+        check = _check()
+        return check.answer(state, where, check.UNSURE)
 
 
 class RepeatHandler(_InCheck):
     intents = ("AMAZON.RepeatIntent",)
 
     def reply(self, state, where):
-        return doctor_check.repeat(state, where)
+        return _check().repeat(state, where)
 
 
 class HelpHandler(_InCheck):
     intents = ("AMAZON.HelpIntent",)
 
     def reply(self, state, where):
-        return doctor_check.help(state, where)
+        return _check().help(state, where)
 
 
 class StartOverHandler(_InCheck):
     intents = ("AMAZON.StartOverIntent",)
 
     def reply(self, state, where):
-        return doctor_check.start(state, where)
+        return _check().start(state, where)
 
 
 class NotAnAnswerHandler(_InCheck):
@@ -121,7 +135,7 @@ class NotAnAnswerHandler(_InCheck):
                "AMAZON.PauseIntent", "AMAZON.ResumeIntent", "TellMeMoreIntent")
 
     def reply(self, state, where):
-        return doctor_check.not_understood(state, where)
+        return _check().not_understood(state, where)
 
 
 class UnsureOutsideHandler(AbstractRequestHandler):
@@ -133,7 +147,7 @@ class UnsureOutsideHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         state = get_state(handler_input)
-        return respond(handler_input, doctor_check.unsure_outside(state, locale(handler_input)))
+        return respond(handler_input, _check().unsure_outside(state, locale(handler_input)))
 
 
 HANDLERS = (

@@ -13,6 +13,10 @@ an offer to check the warning signs -- never silence or an error. Mid-check it i
 and the question asked again; mid-stretch the routine's own "stop and rest" answers it.
 
 `HANDLERS` is what builder.py registers, first, in this order.
+
+The dialog modules are imported on first use, not at module level: the Lambda bundle
+ships no bytecode, so every module imported at start is compiled on the cold start, and
+a LaunchRequest (or any request without slot text) needs none of them.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from skill.alexa.context import (
     save_persistent,
     slot_values,
 )
-from skill.dialog import doctor_check, guidance, routine, triage
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 _DECISION = "safety_decision"
 _STORY_INTENTS = ("DescribeSymptomIntent", "SymptomStoryIntent")
 _TOPIC_INTENT = "TopicIntent"
+_NONE = "none"
 
 
 def _intent_name(handler_input: HandlerInput) -> str | None:
@@ -62,21 +66,24 @@ def _slot_texts(handler_input: HandlerInput) -> tuple[list[str], bool]:
     return texts, resolved_topic
 
 
-def decision(handler_input: HandlerInput) -> tuple[str, triage.Assessment]:
-    """(level of guidance that preempts this request, the triage behind it), cached.
+def decision(handler_input: HandlerInput) -> tuple[str, object]:
+    """(level of guidance that preempts this request, the `triage.Assessment` behind it).
 
-    "none" means: no guidance comes first; let the other handlers answer.
+    Cached per request. "none" means: no guidance comes first; let the other handlers
+    answer (the assessment is then None when there was no slot text to assess).
     """
     attrs = handler_input.attributes_manager.request_attributes
     cached = attrs.get(_DECISION)
     if cached is not None:
         return cached
-    result = (triage.NONE, triage.Assessment())
+    result = (_NONE, None)
     if is_request_type("IntentRequest")(handler_input):
         try:
             intent = _intent_name(handler_input)
             texts, resolved_topic = _slot_texts(handler_input)
             if texts:
+                from skill.dialog import triage
+
                 assessment = triage.assess_all(texts, question=triage.question_hint(intent))
                 level = triage.preempting_level(
                     assessment, intent,
@@ -90,6 +97,8 @@ def decision(handler_input: HandlerInput) -> tuple[str, triage.Assessment]:
 
 def _forget_stretch(handler_input: HandlerInput) -> None:
     """Guidance closed the routine; forget its saved place so it isn't offered back."""
+    from skill.dialog import routine
+
     if routine.remember_position(persistent(handler_input), get_state(handler_input)):
         save_persistent(handler_input)
 
@@ -99,9 +108,11 @@ class RedFlagHandler(AbstractRequestHandler):
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         level, _ = decision(handler_input)
-        return level != triage.NONE
+        return level != _NONE
 
     def handle(self, handler_input: HandlerInput) -> Response:
+        from skill.dialog import guidance
+
         level, assessment = decision(handler_input)
         log.info("red flag: level=%s flags=%s intent=%s", level, ",".join(assessment.flags),
                  _intent_name(handler_input))
@@ -119,6 +130,8 @@ class SymptomHandler(AbstractRequestHandler):
         return any(is_intent_name(name)(handler_input) for name in _STORY_INTENTS)
 
     def handle(self, handler_input: HandlerInput) -> Response:
+        from skill.dialog import doctor_check, guidance, routine
+
         state = get_state(handler_input)
         where = locale(handler_input)
         if doctor_check.in_check(state):

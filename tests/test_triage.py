@@ -221,6 +221,13 @@ def test_brief_resolved_episodes_are_ordinary_but_pain_is_not():
     assert assess("my face drooped for a few seconds").level == "emergency"
 
 
+def test_a_past_inability_while_the_leg_was_asleep_is_the_ordinary_episode():
+    assert assess("my foot fell asleep and I couldn't walk").level == "none"
+    assert assess("my foot fell asleep and now I can't walk").level == "urgent"
+    assert assess("I couldn't walk").level == "urgent"
+    assert assess("my leg fell asleep and gave out").level == "urgent"
+
+
 def test_flags_are_ordered_most_serious_first():
     result = assess("I can't move my leg and my face is drooping")
     assert result.flags[0] == "face_drooping"

@@ -256,6 +256,10 @@ def _rules() -> _Rules:
         personal=frozenset(questions["personal"].split("|")),
         replacements=replacements,
         replace_regex=re.compile(r"\b(?:" + "|".join(map(re.escape, keys)) + r")\b"),
+        ordinary_flags=frozenset(data["ordinary_episode"]["flags"]),
+        ordinary_past=re.compile(stop.sub(lambda m: "_" + m.group(0),
+                                          data["ordinary_episode"]["past"])),
+        ordinary_context=rx(data["ordinary_episode"]["context"]),
         unspaced={flag: tuple(stems) for flag, stems in data.get("unspaced", {}).items()
                   if not flag.startswith("_")},
     )
@@ -380,6 +384,9 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
             if flag.brief_suppressed and _in_clause(norm, start, end, rules.brief):
                 continue
             if flag.trigger_suppressed and _in_sentence(norm, start, end, rules.triggers):
+                continue
+            if flag.id in rules.ordinary_flags and rules.ordinary_past.match(match.group(0)) \
+                    and _in_clause(norm, start, end, rules.ordinary_context):
                 continue
             found[flag.id] = None
             break

@@ -92,8 +92,13 @@ class QuestionIntentHandler(AbstractRequestHandler):
 
 
 class TellMeMoreIntentHandler(AbstractRequestHandler):
+    """"Tell me more", and Alexa's own "keep going"/"next" (Resume/Next intents) when no
+    stretch or doctor check has claimed them: in a conversation they mean the same."""
+
+    INTENTS = ("TellMeMoreIntent", "AMAZON.ResumeIntent", "AMAZON.NextIntent")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("TellMeMoreIntent")(handler_input)
+        return any(is_intent_name(name)(handler_input) for name in self.INTENTS)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return respond(handler_input, answers.tell_more(get_state(handler_input)))

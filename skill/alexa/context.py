@@ -84,16 +84,6 @@ def slot_values(handler_input: HandlerInput) -> dict[str, SlotValue]:
     return values
 
 
-def slot_texts(handler_input: HandlerInput) -> list[str]:
-    """Every piece of text a user said into a slot (heard and resolved), for triage."""
-    texts = []
-    for value in slot_values(handler_input).values():
-        for text in (value.raw, value.name):
-            if text and text not in texts:
-                texts.append(text)
-    return texts
-
-
 def has_screen(handler_input: HandlerInput) -> bool:
     try:
         supported = handler_input.request_envelope.context.system.device.supported_interfaces

@@ -92,21 +92,6 @@ class ArticleIndex:
             t.id: [i for i, p in enumerate(self._passages) if p.topic == t.id]
             for t in self._topics
         }
-        # One alternation over every topic phrase, longest first, matched on word
-        # boundaries: a single regex scan per question instead of ~450 substring tests.
-        self._phrase_rows: dict[str, set[int]] = {}
-        for row, topic in enumerate(self._topics):
-            for phrase in (topic.name, *topic.synonyms):
-                words = " ".join(_WORD.findall(phrase.lower()))
-                if any(w not in GENERIC for w in query_terms(words)):
-                    self._phrase_rows.setdefault(words, set()).add(row)
-        alternation = "|".join(re.escape(p) for p in sorted(self._phrase_rows, key=len,
-                                                              reverse=True))
-        self._mentions = re.compile(rf"(?<![a-z0-9'])(?:{alternation})(?![a-z0-9'])")
-        self._topic_rowids = {
-            t.id: [i for i, p in enumerate(self._passages) if p.topic == t.id]
-            for t in self._topics
-        }
         self._db.executemany(
             "INSERT INTO topics(rowid, keywords, body) VALUES (?, ?, ?)",
             [(row, " ".join([t.name, *t.synonyms]),

@@ -72,9 +72,14 @@ def test_unknown_question_says_so_and_offers_what_it_can_do():
     assert "stretch" in spoken(reply) and reply.reprompt
 
 
-def test_generic_question_gets_the_flagship():
+@pytest.mark.parametrize("question", [
+    "why do my legs fall asleep", "why do my feet go numb when I sit",
+    "why does my leg tingle when I sit too long", "how come my legs go to sleep",
+    "why does sitting make my leg go dead",
+])
+def test_the_flagship_question_in_other_words_gets_the_flagship(question):
     state = SessionState()
-    answers.answer_question(state, "why do my legs fall asleep")
+    answers.answer_question(state, question)
     assert state.topic == "why_it_happens"
 
 

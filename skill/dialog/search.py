@@ -33,10 +33,13 @@ STOPWORDS = frozenset(
     there these they this those to too under up very want was we were what when where which
     while who whom why will with would you your yours question wondering wonder explain mean
     means thing things kind sort lot lots alexa ok okay cause causes caused happen happens
-    happening make makes making like play""".split()
+    happening make makes making like play long come""".split()
 )
-# Present in nearly every passage: they match, but never decide a ranking on their own.
-GENERIC = frozenset("leg legs foot feet numb numbness asleep fall falls falling fell".split())
+# Words of the flagship question itself ("why do my feet go dead when I sit?"): they match
+# everywhere, so they never decide a ranking on their own, and a question made only of
+# them is the flagship question.
+GENERIC = frozenset("""leg legs foot feet numb numbness asleep fall falls falling fell
+    sit sits sitting sat sleep sleeping slept dead tingle tingles tingling tingly""".split())
 
 _WORD = re.compile(r"[a-z0-9']+")
 MAX_QUERY_CHARS = 500

@@ -560,11 +560,19 @@ def test_quick_zip_has_the_handler_the_package_and_its_data(quick_zip):
     assert any(name.endswith(".json") for name in repo_files)
 
 
-def test_quick_zip_ships_no_tests_bytecode_or_requirements(quick_zip):
-    for name in zipfile.ZipFile(quick_zip).namelist():
+def test_quick_zip_ships_no_tests_stray_bytecode_or_requirements(quick_zip):
+    """Only bytecode the build compiled for the runtime's Python (cpython-312) may ship,
+    each beside its source; never this machine's caches for another interpreter."""
+    names = set(zipfile.ZipFile(quick_zip).namelist())
+    runtime_tag = "cpython-" + build_lambda.LAMBDA_PYTHON_VERSION.replace(".", "")
+    for name in names:
         parts = name.split("/")
-        assert "tests" not in parts and "__pycache__" not in parts, name
-        assert not name.endswith((".pyc", ".pyo")), name
+        assert "tests" not in parts, name
+        if "__pycache__" in parts or name.endswith((".pyc", ".pyo")):
+            folder, _, compiled = name.rpartition("__pycache__/")
+            module, tag, suffix = compiled.rsplit(".", 2)
+            assert (tag, suffix) == (runtime_tag, "pyc"), name
+            assert f"{folder}{module}.py" in names, name
         assert not any(part.startswith(".") for part in parts), name
     assert "requirements.txt" not in zipfile.ZipFile(quick_zip).namelist()
 

@@ -1,0 +1,136 @@
+"""How fast red-flag triage is: uncached assess, and the first call in a new process.
+
+Triage runs on every slot value of every IntentRequest, before any other handler, so it
+sits on the warm path of almost every request and on the cold start of every one-shot
+request. This prints:
+- uncached `triage.assess` over the texts of tests/data/triage_labelled.tsv: median and
+  p99 in microseconds (the result cache is cleared before every call, as a new utterance
+  would miss it), with no question hint (the words decide) and with `question=True` (how
+  QuestionIntent slots are assessed);
+- the first call in a new process (what one Lambda container pays once): the import, the
+  first `assess` of a few typical utterances, each in its own fresh interpreter; and, for
+  reference, how long compiling every pattern would take.
+Numbers, not assertions: tests never time things.
+
+Usage: python bench/triage_speed.py [--rounds N] [--fresh N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LABELLED = ROOT / "tests" / "data" / "triage_labelled.tsv"
+
+# First calls worth knowing: an information question (the usual one-shot), an ordinary
+# story, a red flag, and the text `warm_up` uses.
+FIRST_TEXTS = (
+    "does sitting cross legged pinch a nerve",
+    "my leg fell asleep after sitting on the floor for an hour",
+    "my face is drooping",
+    "warm up",
+)
+
+# Runs in a fresh interpreter: times the import, then one first call (milliseconds).
+_CHILD = r"""
+import sys, time
+sys.path.insert(0, sys.argv[1])
+t0 = time.perf_counter()
+from skill.dialog import triage
+t1 = time.perf_counter()
+triage.assess(sys.argv[2], question=None)
+t2 = time.perf_counter()
+if sys.argv[3] == "all":
+    rules = triage._rules()
+    for name in ("negation_cue", "uncertain", "after_fine", "question_start",
+                 "info_phrases", "ordinary_past", "long_units"):
+        getattr(rules, name, None)
+    if hasattr(triage, "_unit"):
+        for uid in range(len(rules.sources)):
+            triage._unit(rules, uid)
+t3 = time.perf_counter()
+print((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3)
+"""
+
+
+def labelled_texts() -> list[str]:
+    texts = []
+    for line in LABELLED.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            texts.append(line.rpartition("\t")[0])
+    return texts
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def uncached(rounds: int, question) -> list[float]:
+    """Microseconds per uncached `assess` call, every labelled text, `rounds` times."""
+    from skill.dialog import triage
+
+    texts = labelled_texts()
+    triage.warm_up()
+    for text in texts:  # compile whatever these texts need: warm, not cold
+        triage.assess(text, question=question)
+    clear = triage._assess_cached.cache_clear
+    clock = time.perf_counter_ns
+    samples = []
+    for _ in range(rounds):
+        for text in texts:
+            clear()
+            start = clock()
+            triage.assess(text, question=question)
+            samples.append((clock() - start) / 1e3)
+    return samples
+
+
+def first_call(text: str, runs: int, everything: bool = False) -> tuple[float, float, float]:
+    """Median (import ms, first-call ms, compile-the-rest ms) over `runs` fresh processes."""
+    results = []
+    env = dict(os.environ)
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(ROOT), text, "all" if everything else "-"],
+            capture_output=True, text=True, check=True, env=env).stdout
+        results.append(tuple(map(float, out.split())))
+    return tuple(statistics.median(r[k] for r in results) for k in range(3))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=20,
+                        help="passes over the labelled set (default 20)")
+    parser.add_argument("--fresh", type=int, default=7,
+                        help="fresh processes per first-call figure (default 7)")
+    args = parser.parse_args(argv)
+
+    texts = labelled_texts()
+    lengths = sorted(map(len, texts))
+    print(f"uncached triage.assess over {len(texts)} labelled texts "
+          f"(median length {lengths[len(lengths) // 2]} chars), {args.rounds} rounds:")
+    for label, question in (("question=None", None), ("question=True", True)):
+        samples = uncached(args.rounds, question)
+        print(f"  {label:14} median {statistics.median(samples):7.1f} us"
+              f"   p99 {percentile(samples, 0.99):7.1f} us")
+
+    print(f"first call in a fresh process (median of {args.fresh}):")
+    for text in FIRST_TEXTS:
+        imported, first, _ = first_call(text, args.fresh)
+        print(f"  first assess {text!r:62} {first:6.2f} ms   (import {imported:5.2f} ms)")
+    _, first, rest = first_call(FIRST_TEXTS[0], args.fresh, everything=True)
+    print(f"  for reference, compiling every pattern after that: {rest:6.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

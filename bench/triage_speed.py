@@ -7,9 +7,12 @@ request. This prints:
   p99 in microseconds (the result cache is cleared before every call, as a new utterance
   would miss it), with no question hint (the words decide) and with `question=True` (how
   QuestionIntent slots are assessed);
-- the first call in a new process (what one Lambda container pays once): the import, the
-  first `assess` of a few typical utterances, each in its own fresh interpreter; and, for
-  reference, how long compiling every pattern would take.
+- the same for `triage.assess_all([text], question=True)` as the safety handler calls it,
+  on "does sitting cross legged pinch a nerve xN" with N varying, so the cache misses;
+- the first call in a new process (what a Lambda container pays once, on the cold start
+  of a one-shot request): the import, then the first `assess` of a few typical utterances,
+  each in its own fresh interpreter, running from bytecode as a deployed bundle does;
+  and, for reference, how long compiling every remaining pattern would take.
 Numbers, not assertions: tests never time things.
 
 Usage: python bench/triage_speed.py [--rounds N] [--fresh N]
@@ -50,11 +53,12 @@ triage.assess(sys.argv[2], question=None)
 t2 = time.perf_counter()
 if sys.argv[3] == "all":
     rules = triage._rules()
-    for name in ("negation_cue", "uncertain", "after_fine", "question_start",
-                 "info_phrases", "ordinary_past", "long_units"):
+    for name in ("after_fine", "question_start", "info_phrases", "ordinary_past",
+                 "long_units"):
         getattr(rules, name, None)
-    if hasattr(triage, "_unit"):
-        for uid in range(len(rules.sources)):
+    pre = getattr(rules, "prefilter", None)
+    if pre is not None:  # (a version without a prefilter compiled it all already)
+        for uid in range(len(pre.sources)):
             triage._unit(rules, uid)
 t3 = time.perf_counter()
 print((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3)
@@ -94,10 +98,29 @@ def uncached(rounds: int, question) -> list[float]:
     return samples
 
 
+def varied(count: int) -> list[float]:
+    """Microseconds per `assess_all([text], question=True)`, a new text every call."""
+    from skill.dialog import triage
+
+    clock = time.perf_counter_ns
+    samples = []
+    for n in range(count):
+        text = f"does sitting cross legged pinch a nerve x{n}"
+        start = clock()
+        triage.assess_all([text], question=True)
+        samples.append((clock() - start) / 1e3)
+    return samples[100:]  # the first ones fill the result cache
+
+
 def first_call(text: str, runs: int, everything: bool = False) -> tuple[float, float, float]:
     """Median (import ms, first-call ms, compile-the-rest ms) over `runs` fresh processes."""
     results = []
     env = dict(os.environ)
+    # From bytecode, as a deployed bundle runs (PYTHONDONTWRITEBYTECODE would time the
+    # compiling of our sources into every import); the first, untimed run writes it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), text, "-"],
+                   capture_output=True, check=True, env=env)
     for _ in range(runs):
         out = subprocess.run(
             [sys.executable, "-c", _CHILD, str(ROOT), text, "all" if everything else "-"],
@@ -122,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         samples = uncached(args.rounds, question)
         print(f"  {label:14} median {statistics.median(samples):7.1f} us"
               f"   p99 {percentile(samples, 0.99):7.1f} us")
+    samples = varied(200 * args.rounds)
+    print(f"assess_all(['does sitting cross legged pinch a nerve xN'], question=True):\n"
+          f"  {'N varying':14} median {statistics.median(samples):7.1f} us"
+          f"   p99 {percentile(samples, 0.99):7.1f} us")
 
     print(f"first call in a fresh process (median of {args.fresh}):")
     for text in FIRST_TEXTS:

@@ -2,8 +2,9 @@
 
 Why it exists: the skill must never chat about stretches while someone describes a drooping
 face. `assess(text)` runs on every slot value of every request, so it is written to be
-fast (regexes compiled once, on first use) and to survive anything a request may carry
-(any Unicode, any length, None).
+fast (only the patterns a text's words could match are run, each compiled on first use:
+see "Speed" below) and to survive anything a request may carry (any Unicode, any length,
+None).
 
 The levels follow the article's red flags ("Identifying Red Flags"):
 - emergency: facial drooping, difficulty speaking, confusion, bowel or bladder control
@@ -70,9 +71,12 @@ class Assessment:
     def __init__(self, level: str = NONE, flags: tuple[str, ...] = (),
                  negated: tuple[str, ...] = (), question: bool = False,
                  personal: bool = False):
-        for name, value in zip(self._FIELDS, (level, tuple(flags), tuple(negated),
-                                              bool(question), bool(personal))):
-            object.__setattr__(self, name, value)
+        set_ = object.__setattr__
+        set_(self, "level", level)
+        set_(self, "flags", tuple(flags))
+        set_(self, "negated", tuple(negated))
+        set_(self, "question", bool(question))
+        set_(self, "personal", bool(personal))
 
     def __setattr__(self, name, value):
         raise AttributeError("Assessment is immutable")
@@ -253,6 +257,7 @@ class _Rules(_Lazy):
         "ordinary_past": lambda r: re.compile(r.stop.sub(
             lambda m: "_" + m.group(0), r.data["ordinary_episode"]["past"])),
         "long_units": lambda r: re.compile(r"\b(?:weeks?|months?|years?|fortnight)\b"),
+        "unspaced_any": lambda r: re.compile("|".join(re.escape(stem) for _, stem in r.unspaced)),
         "prefilter": lambda r: _prefilter(r),
     }
 
@@ -278,6 +283,11 @@ _GROUPS = (
 _PLAIN_WORDS = r"[a-z0-9]+(?: [a-z0-9]+)*"
 
 
+def _entries(patterns) -> list[str]:
+    """A pattern list as entries; no entries is one empty entry (the same regex)."""
+    return [patterns] if isinstance(patterns, str) else list(patterns) or [""]
+
+
 @functools.cache
 def _rules() -> _Rules:
     """Read the data once; later calls are a dictionary lookup. Compiles nothing."""
@@ -292,8 +302,7 @@ def _rules() -> _Rules:
     for index, (flag_id, spec) in enumerate(data["flags"].items()):
         if spec["level"] not in LEVELS:
             raise ValueError(f"{flag_id}: unknown level {spec['level']}")
-        patterns = spec["patterns"]
-        patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        patterns = _entries(spec["patterns"])
         entries += patterns
         owners += [index] * len(patterns)
         flags.append(_Flag(
@@ -303,8 +312,7 @@ def _rules() -> _Rules:
             trigger_suppressed=bool(spec.get("trigger_suppressed")),
         ))
     for name, (section, key) in _GROUPS:
-        patterns = data[section][key]
-        patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        patterns = _entries(data[section][key])
         entries += patterns
         owners += [name] * len(patterns)
     rules.entries = tuple(entries)
@@ -316,6 +324,7 @@ def _rules() -> _Rules:
     rules.levels = {flag.id: flag.level for flag in flags}
     rules.labels = {flag.id: flag.label for flag in flags}
     rules.question_sensitive = tuple(flag.id for flag in flags if flag.question_sensitive)
+    rules.flag_rank = {flag.id: (-_RANK[flag.level], i) for i, flag in enumerate(flags)}
 
     duration = data["duration"]
     negation = data["negation"]
@@ -333,6 +342,12 @@ def _rules() -> _Rules:
     stop_words = macros["STOP"].split("|")
     rules.stop_words = (frozenset(stop_words) if all(plain(w) and " " not in w
                                                      for w in stop_words) else None)
+    starts = data["questions"]["starts"].split("|")
+    if all(plain(start) for start in starts):
+        rules.question_starts = frozenset(starts)
+        rules.question_width = max(start.count(" ") for start in starts) + 1
+    else:
+        rules.question_starts = None
     rules.replacements = replacements = data["normalize"]["replacements"]
     if all(plain(k) and plain(v) for k, v in replacements.items()):
         rules.replace_words = {k: v.split(" ") for k, v in replacements.items()}
@@ -383,8 +398,9 @@ _META = frozenset("()[]{}\\|?*+^$.")
 _WORDISH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _BITS = {chr(c): (_W if chr(c).isalnum() or chr(c) == "_" else _N) for c in range(128)}
 # Words too common to select a pattern well (a cost estimate only, never a correctness
-# matter): they are chosen only when a pattern offers nothing better. The symptom words
-# and limbs of red_flags.json join them (`_prefilter`): nearly every user says one.
+# matter): they are chosen only when a pattern offers nothing better. The symptom, limb
+# and ordinary-episode words of red_flags.json join them (`_prefilter`): nearly every
+# user says one.
 _COMMON = frozenset(
     "a an the my i im ive id it its is to of in on at for me you he she his her they them "
     "this that was be been have has had with up out like get got do did can just some any "
@@ -423,6 +439,9 @@ def _analysis_regexes() -> SimpleNamespace:
             r"|" + _LITERAL + r"+"
             r"|.", re.S).findall,
         plain=re.compile(r"[a-z0-9_ |]*").fullmatch,
+        # In "a|b c|...": for each alternative, (words before, the first word of four
+        # letters or more -- or the last word --, the rest).
+        phrase_word=re.compile(r"(?:^|\|)((?:[a-z0-9_]{1,3} )*+)([a-z0-9_]+)([^|]*)").findall,
     )
 
 
@@ -447,9 +466,11 @@ class _Analyser:
         self.stop = stop_words or frozenset()
         self.stop_regex = stop_regex      # () -> the stop regex, for unusual literal text
         self.macro_items: dict[str, tuple | None] = {}
+        self.literals: dict[str, tuple] = {}
         regexes = _analysis_regexes()
         self.tokenize = regexes.tokens
         self.plain = regexes.plain
+        self.phrase_word = regexes.phrase_word
 
     def split(self, source: str) -> list:
         """[(pattern, triggers)]: the top-level alternatives of an entry, with what each
@@ -459,29 +480,33 @@ class _Analyser:
             alternatives = self._parse(source, top=True)
         except (_Unanalysable, KeyError, ValueError, IndexError, RecursionError):
             return [(source, None)]
-        out: list = []
+        out: list = []          # [texts, words, substrings, plain]
         for text, best, plain in alternatives:
             best = self._built(best)
             if best is None:
-                out.append((text, None, False))
+                out.append(([text], None, None, False))
                 continue
             # Edges still open here touch the pattern's own \b...\b: whole words.
-            words, subs = set(), set()
+            words: list = []
+            subs: list = []
             for bundle in best[1]:
-                (subs if bundle[3] else words).update(bundle[0])
-            if plain and out and out[-1][2]:
-                text0, (words0, subs0), _ = out.pop()
-                text, words, subs = text0 + "|" + text, words | words0, subs | subs0
-            out.append((text, (words, subs), plain))
+                (subs if bundle[3] else words).extend(bundle[0])
+            if plain and out and out[-1][3]:
+                last = out[-1]
+                last[0].append(text)
+                last[1].extend(words)
+                last[2].extend(subs)
+            else:
+                out.append(([text], words, subs, plain))
         result = []
-        for text, found, _ in out:
-            if found is not None:
-                words, subs = found
+        for texts, words, subs, _ in out:
+            found = None
+            if words is not None:
                 if subs:
                     subs = {s for s in subs if not any(o != s and o in s for o in subs)}
-                    words = {w for w in words if not any(s in w for s in subs)}
+                    words = [w for w in words if not any(s in w for s in subs)]
                 found = (frozenset(words), tuple(sorted(subs)))
-            result.append((text, found))
+            result.append(("|".join(texts), found))
         return result
 
     # -- parsing: one pass over the tokens, a stack for the open groups
@@ -506,6 +531,8 @@ class _Analyser:
                 if "|" in token:
                     # Whole alternatives of plain words ("a|b c|d"): like a plain group.
                     # "a|b|": another alternative comes; "a|b": the group or source ends.
+                    if items:
+                        raise _Unanalysable(token)  # not an alternative's start ("\\(a|b")
                     more = token[-1] == "|"
                     body = token[:-1] if more else token
                     item = self._plain_group(body)
@@ -517,17 +544,17 @@ class _Analyser:
                     items = [] if more else None
                     continue
                 run = token
-                if stop and not stop.isdisjoint(run.split(" ")) or "," in run \
-                        or "'" in run or "-" in run:
+                if (run in stop if " " not in run else not stop.isdisjoint(run.split(" "))) \
+                        or "," in run or "'" in run or "-" in run:
                     run = self._mark(run, tokens[i - 2][-1] if i > 1 else " ",
                                      tokens[i][0] if i < n else " ")
                 if i < n:
                     after = tokens[i]
                     if (after[0] in "?*+" or (after[0] == "{" and not after[1:2].isupper())) \
                             and len(run) > 1:
-                        items.append(_literal(run[:-1], common))  # a quantifier takes one
+                        items.append(self._literal(run[:-1]))  # a quantifier takes one
                         run = run[-1]
-                item = _literal(run, common)
+                item = self._literal(run)
             elif head == "|":
                 if top and not stack:
                     if items is not None:
@@ -594,6 +621,12 @@ class _Analyser:
             alts.append(self._sequence(items))
         return self._group(alts)
 
+    def _literal(self, run: str) -> tuple:
+        item = self.literals.get(run)
+        if item is None:
+            item = self.literals[run] = _literal(run, self.common)
+        return item
+
     def _macro(self, name: str) -> tuple:
         item = self.macro_items.get(name)
         if item is None:
@@ -645,7 +678,10 @@ class _Analyser:
             for alt in alts:
                 first |= _BITS.get(alt[0], _W | _N)
                 last |= _BITS.get(alt[-1], _W | _N)
-        return (_ITEM, first, last, False, False, (n + 0.5, body))
+        # An estimate: common one-word alternatives count as in _cost.
+        estimate = n + 0.5 + 19 * (len(self.common.intersection(alts))
+                                   + len(self.stop.intersection(alts)))
+        return (_ITEM, first, last, False, False, (estimate, body))
 
     def _built(self, best):
         """`best` with its words picked: the analysis defers that (`_Later`, a plain
@@ -671,16 +707,55 @@ class _Analyser:
         return self._resolved(later.items)
 
     def _plain_words(self, body: str):
-        """The words of a plain group: the longest of each alternative."""
+        """The words of a plain group: one of each alternative -- for a phrase, the first
+        word of four letters or more (a rarer one if that is common)."""
+        if self.plain(body) is None:
+            return self._plain_words_slowly(body)
+        stop = self.stop
+        alts = body.split("|")
+        words = [a for a in alts if " " not in a]
+        if not stop.isdisjoint(words):
+            words = ["_" + w if w in stop else w for w in words]
+        edges: dict = {(True, True): words} if words else {}
+        phrases = [a for a in alts if " " in a]
+        if phrases:
+            found = self.phrase_word("|".join(phrases))
+            if len(found) != len(phrases):
+                return self._plain_words_slowly(body)   # a phrase with a leading space
+            common = self.common
+            for lead, word, rest in found:
+                if word in common or word in stop:   # a rarer word, if there is one
+                    parts = (lead + word + rest).split(" ")
+                    word = min(parts, key=lambda w: (not w, w in common or w in stop,
+                                                     -len(w)))
+                    lead, rest = word != parts[0], word != parts[-1]
+                    if word in stop:
+                        word = "_" + word
+                key = (not lead, not rest)
+                same = edges.get(key)
+                if same is None:
+                    edges[key] = [word]
+                else:
+                    same.append(word)
+        bundles = tuple((tuple(words), lo, ro, False) for (lo, ro), words in edges.items())
+        return (sum(_cost(b[0], self.common, False, b[1] + b[2]) for b in bundles), bundles)
+
+    def _plain_words_slowly(self, body: str):
+        """`_plain_words`, an alternative at a time: the longest word of each (a rarer one
+        if that is common)."""
         edges: dict = {}
         plain = self.plain(body) is not None
         stop = self.stop
+        common = self.common
         for alt in body.split("|"):
             if plain:
                 # Words between spaces; the outer ones' neighbours are '(?:', '|' or ')',
                 # so stop words are always marked.
                 parts = alt.split(" ")
                 word = max(parts, key=len)
+                if word in common or word in stop:   # a rarer one, if there is one
+                    word = min(parts, key=lambda w: (not w, w in common or w in stop,
+                                                     -len(w)))
                 if not word:
                     return None
                 lo, ro = word == parts[0], word == parts[-1]
@@ -751,15 +826,17 @@ class _Analyser:
     def _resolved(self, items):
         """The cheapest required item's words, with the edges this sequence can decide
         closed: a neighbour that may be a word character makes those words substrings."""
-        candidates = sorted((item[5][0], index) for index, item in enumerate(items)
-                            if item[5] is not None)
-        for _, where in candidates:
-            item = items[where]
-            best = self._built(item[5])
+        candidates = [(item[5][0], index) for index, item in enumerate(items)
+                      if item[5] is not None]
+        if len(candidates) > 1:
+            candidates.sort()
+        for _, where in candidates:          # the cheapest estimate that has words
+            best = self._built(items[where][5])
             if best is not None:
                 break
         else:
             return None
+        item = items[where]
         bundles = best[1]
         if not any(b[1] or b[2] for b in bundles):
             return best
@@ -903,6 +980,7 @@ def _prefilter(rules: _Rules) -> SimpleNamespace:
     """The patterns (top-level alternatives of the entries) and which words select them."""
     words = re.compile(r"[a-z0-9]+").findall
     common = _COMMON.union(words(rules.data["duration"]["symptom"]),
+                           words(rules.data["ordinary_episode"]["context"]),
                            words(rules.macros.get("LIMB", "")),
                            ("_" + w for w in rules.stop_words or ()))
     if rules.stop_words is None:
@@ -948,6 +1026,7 @@ def _prefilter(rules: _Rules) -> SimpleNamespace:
         sources=tuple(sources), compiled=[None] * len(sources), owners=tuple(owners),
         of={owner: tuple(uids) for owner, uids in of.items()},
         flag_units=sum(isinstance(owner, int) for owner in owners), info=info,
+        durations=frozenset(of.get("duration", ())),
         always=frozenset(always),
         index={w: tuple(u) for w, u in index.items()},
         subs=tuple((s, tuple(u)) for s, u in subs.items()))
@@ -964,7 +1043,7 @@ def _unit(rules: _Rules, uid: int) -> re.Pattern:
 
 def _selected(pre: SimpleNamespace, norm: str, words) -> set[int]:
     """Patterns that may match `norm` (whose words are `words`)."""
-    active = set(pre.always)
+    active = set(pre.always) if pre.always else set()
     index = pre.index
     for word in words:
         uids = index.get(word)
@@ -1068,10 +1147,8 @@ class _TextRx(_Lazy):
         "abbreviation": lambda _: re.compile(r"\b((?:[a-z]\.){2,})"),
         "decimal": lambda _: re.compile(r"(\d)[.,](\d)"),
         "sentence_punct": lambda _: re.compile(r"[.!?;:\n\r…]+"),
-        "comma": lambda _: re.compile(r","),
         "other": lambda _: re.compile(r"[^a-z0-9., ]+"),
         "repeats": lambda _: re.compile(r"([a-z])\1{2,}"),
-        "spaces": lambda _: re.compile(r" +"),
         "dots": lambda _: re.compile(r"(?: \.)+"),
         "clause_split": lambda _: re.compile(
             r"\b_?(?:but|however|although|though|yet|now|whereas|except)\b"),
@@ -1164,9 +1241,9 @@ def _replace(words: list[str], rules: _Rules) -> list[str]:
     table = rules.replace_words
     heads = rules.replace_heads
     keys = rules.replace_keys
-    hits = [k for k, word in enumerate(words) if word in keys]
-    if not hits:
+    if keys.isdisjoint(words):
         return words
+    hits = [k for k, word in enumerate(words) if word in keys]
     out: list[str] = []
     done, n = 0, len(words)
     for k in hits:
@@ -1224,7 +1301,7 @@ def _assess_plain(text: str, words: list[str], question_hint: bool | None) -> As
     rules = _rules()
     plain = " ".join(words)
     if question_hint is None:
-        question = "?" in text or bool(rules.question_start.match(plain))
+        question = "?" in text or _starts_as_question(plain, words, rules)
     else:
         question = bool(question_hint)
     personal = _is_personal(plain, words, rules)
@@ -1242,7 +1319,9 @@ def _assess_plain(text: str, words: list[str], question_hint: bool | None) -> As
     # The selected flag patterns, in order, a run per flag (flags in red_flags.json order).
     pre = rules.prefilter
     limit = pre.flag_units
-    flag_units = sorted(uid for uid in active if uid < limit)
+    flag_units = sorted(active)
+    while flag_units and flag_units[-1] >= limit:   # (the other patterns come after)
+        flag_units.pop()
     owners = pre.owners
     k, n = 0, len(flag_units)
     while k < n:
@@ -1268,28 +1347,37 @@ def _assess_plain(text: str, words: list[str], question_hint: bool | None) -> As
             break
         k = j
 
-    for flag_id in _duration_flags(norm, rules, active):
-        found[flag_id] = None
+    if not pre.durations.isdisjoint(active):
+        for flag_id in _duration_flags(norm, rules, active):
+            found[flag_id] = None
 
     if rules.unspaced:
         squeezed = "".join(words)
-        for flag_id, stem in rules.unspaced:
-            if stem in squeezed and flag_id not in found and flag_id not in negated:
-                found[flag_id] = None
+        if rules.unspaced_any.search(squeezed):
+            for flag_id, stem in rules.unspaced:
+                if stem in squeezed and flag_id not in found and flag_id not in negated:
+                    found[flag_id] = None
 
     if question and not personal:
         for flag_id in rules.question_sensitive:
             found.pop(flag_id, None)
 
-    flags = sorted(found, key=lambda f: (-_RANK[rules.levels[f]], rules.order[f]))
-    level = rules.levels[flags[0]] if flags else NONE
-    return Assessment(
-        level=level,
-        flags=tuple(flags),
-        negated=tuple(f for f in negated if f not in found),
-        question=question,
-        personal=personal,
-    )
+    if not found:
+        return Assessment(NONE, (), tuple(negated), question, personal)
+    flags = sorted(found, key=rules.flag_rank.__getitem__) if len(found) > 1 else found
+    return Assessment(rules.levels[next(iter(flags))], flags,
+                      tuple(f for f in negated if f not in found), question, personal)
+
+
+def _starts_as_question(plain: str, words: list[str], rules: _Rules) -> bool:
+    """questions["starts"] matches at the start ("what", "tell me", ...)."""
+    starts = rules.question_starts
+    if starts is None:
+        return rules.question_start.match(plain) is not None
+    for width in range(1, min(rules.question_width, len(words)) + 1):
+        if " ".join(words[:width]) in starts:
+            return True
+    return False
 
 
 def _mark(plain: str, rules: _Rules) -> str:

@@ -257,7 +257,8 @@ class _Rules(_Lazy):
         "ordinary_past": lambda r: re.compile(r.stop.sub(
             lambda m: "_" + m.group(0), r.data["ordinary_episode"]["past"])),
         "long_units": lambda r: re.compile(r"\b(?:weeks?|months?|years?|fortnight)\b"),
-        "unspaced_any": lambda r: re.compile("|".join(re.escape(stem) for _, stem in r.unspaced)),
+        "unspaced_any": lambda r: re.compile(
+            "|".join(re.escape(stem) for _, stem in r.unspaced)),
         "prefilter": lambda r: _prefilter(r),
     }
 
@@ -399,8 +400,8 @@ _WORDISH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _BITS = {chr(c): (_W if chr(c).isalnum() or chr(c) == "_" else _N) for c in range(128)}
 # Words too common to select a pattern well (a cost estimate only, never a correctness
 # matter): they are chosen only when a pattern offers nothing better. The symptom, limb
-# and ordinary-episode words of red_flags.json join them (`_prefilter`): nearly every
-# user says one.
+# and ordinary-episode words of red_flags.json join them (`_prefilter`), and marked stop
+# words: nearly every user says one.
 _COMMON = frozenset(
     "a an the my i im ive id it its is to of in on at for me you he she his her they them "
     "this that was be been have has had with up out like get got do did can just some any "
@@ -447,10 +448,9 @@ def _analysis_regexes() -> SimpleNamespace:
 
 def _cost(words, common, substring: bool = False, open_edges: int = 0) -> float:
     """How often a bundle would let its pattern run, roughly (fewer, rarer words: better;
-    open edges may yet make them substrings; marked stop words are common)."""
+    open edges may yet make them substrings)."""
     if len(words) == 1 and not substring:
-        word = words[0]
-        return (20 if word in common else 1) + 0.25 * open_edges
+        return (20 if words[0] in common else 1) + 0.25 * open_edges
     cost = len(words) + 19 * len(common.intersection(words))
     if substring:
         cost = 8 * cost + 30 * sum(len(w) < 4 for w in words)
@@ -678,7 +678,7 @@ class _Analyser:
             for alt in alts:
                 first |= _BITS.get(alt[0], _W | _N)
                 last |= _BITS.get(alt[-1], _W | _N)
-        # An estimate: common one-word alternatives count as in _cost.
+        # An estimate: one-word alternatives count as in _cost (stop words are common).
         estimate = n + 0.5 + 19 * (len(self.common.intersection(alts))
                                    + len(self.stop.intersection(alts)))
         return (_ITEM, first, last, False, False, (estimate, body))

@@ -16,9 +16,17 @@ from ask_sdk_model import Response
 
 from skill.alexa import routine_handlers
 from skill.alexa.context import get_state, persistent, respond, save_persistent, slot_values
-from skill.dialog import answers, menu
+from skill.dialog import menu
 
 log = logging.getLogger(__name__)
+
+
+def _answers():
+    """`skill.dialog.answers` (and the catalogue behind it), imported on first use: a
+    LaunchRequest, the usual cold start, never needs the article's passages."""
+    from skill.dialog import answers
+
+    return answers
 
 HEARD_DISCLAIMER = "heard_disclaimer"
 
@@ -67,7 +75,7 @@ class WhyLegFallsAsleepIntentHandler(AbstractRequestHandler):
         return is_intent_name("WhyLegFallsAsleepIntent")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, answers.explain_why(get_state(handler_input)))
+        return respond(handler_input, _answers().explain_why(get_state(handler_input)))
 
 
 class TopicIntentHandler(AbstractRequestHandler):
@@ -76,7 +84,7 @@ class TopicIntentHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         topic = slot_values(handler_input).get("topic")
-        reply = answers.answer_spoken_topic(
+        reply = _answers().answer_spoken_topic(
             get_state(handler_input), topic.id if topic else None, topic.raw if topic else None)
         return respond(handler_input, reply)
 
@@ -87,7 +95,7 @@ class QuestionIntentHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         query = slot_values(handler_input).get("query")
-        reply = answers.answer_question(get_state(handler_input), query.raw if query else None)
+        reply = _answers().answer_question(get_state(handler_input), query.raw if query else None)
         return respond(handler_input, reply)
 
 
@@ -101,7 +109,7 @@ class TellMeMoreIntentHandler(AbstractRequestHandler):
         return any(is_intent_name(name)(handler_input) for name in self.INTENTS)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, answers.tell_more(get_state(handler_input)))
+        return respond(handler_input, _answers().tell_more(get_state(handler_input)))
 
 
 class YesIntentHandler(AbstractRequestHandler):
@@ -113,7 +121,7 @@ class YesIntentHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         state = get_state(handler_input)
         if state.pending == "more" or (state.pending or "").startswith("topic:"):
-            return respond(handler_input, answers.tell_more(state))
+            return respond(handler_input, _answers().tell_more(state))
         return respond(handler_input, menu.nothing_pending(state))
 
 

@@ -6,7 +6,6 @@ keeps the session open ends with a question and a reprompt that names real optio
 
 from __future__ import annotations
 
-from skill.content.catalogue import catalogue
 from skill.dialog import prompts, ssml
 from skill.dialog.reply import Reply
 from skill.dialog.state import SessionState
@@ -42,6 +41,8 @@ def start_over(state: SessionState) -> Reply:
 
 def help_for(state: SessionState) -> Reply:
     """Help that depends on where the user is (features with their own help handle theirs)."""
+    from skill.content.catalogue import catalogue  # only help inside a topic needs it
+
     topic = catalogue().topic(state.topic) if state.mode == "topic" and state.topic else None
     if topic is not None:
         state.pending = "more"

@@ -77,46 +77,15 @@ def free_port() -> int:
     return certs.free_port()
 
 
-class ServerProcess:
-    """`python -m skill.hosting.serve` on loopback; stopped on exit, whatever happens."""
-
-    def __init__(self, *, skill: str | None, workers: int, threads: int, verify: bool,
-                 env: dict[str, str], log_path: Path):
-        self.port = free_port()
-        args = [sys.executable, "-m", "skill.hosting.serve", "--host", "127.0.0.1",
-                "--port", str(self.port), "--workers", str(workers),
-                "--threads", str(threads)]
-        if skill:
-            args += ["--skill", skill]
-        if not verify:
-            args.append("--no-verify")
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: see {log_path}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server not ready: see {log_path}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.log.close()
+def start_server(*, skill: str | None, workers: int, threads: int, verify: bool,
+                 env: dict[str, str], log_path: Path) -> certs.ServeProcess:
+    """`python -m skill.hosting.serve` on loopback, as the live-server tests start it."""
+    args = ["--workers", str(workers), "--threads", str(threads)]
+    if skill:
+        args += ["--skill", skill]
+    if not verify:
+        args.append("--no-verify")
+    return certs.ServeProcess(args, env, log_path)
 
 
 def signed_requests(pki: certs.Pki, n: int) -> list[tuple[str, bytes]]:
@@ -206,7 +175,7 @@ def run_once(tool: str, port: int, reqs, concurrency: int, duration: float,
     return run_python(port, reqs, concurrency, duration)
 
 
-def measure_all(targets: dict[str, ServerProcess], *, args, pki: certs.Pki, workdir: Path,
+def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki, workdir: Path,
                 tool: str) -> list[dict]:
     """For each concurrency: warm every server, then `rounds` interleaved runs each.
 
@@ -287,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
                      "pins-and-needles (verify on)": (None, True)}
             if args.no_verify_baseline:
                 specs["hello-world (no verify)"] = (BASELINE, False)
-            targets: dict[str, ServerProcess] = {}
+            targets: dict[str, certs.ServeProcess] = {}
             try:
                 for i, (label, (skill, verify)) in enumerate(specs.items()):
-                    targets[label] = ServerProcess(
+                    targets[label] = start_server(
                         skill=skill, workers=args.workers, threads=args.threads,
                         verify=verify, env=env, log_path=workdir / f"server{i}.log")
                 rows = measure_all(targets, args=args, pki=pki, workdir=workdir, tool=tool)

@@ -14,7 +14,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import http.client
 import json
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,10 +259,63 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServeProcess:
+    """`python -m skill.hosting.serve` on a free loopback port, ready when /healthz says so.
+
+    Shared by the live-server tests and bench/loadtest.py, so both start, wait for and stop
+    the real gunicorn process the same way. `args` are serve's options after --port.
+    """
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path,
+                 timeout: float = 30.0):
+        self.port = free_port()
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        repo = Path(__file__).resolve().parent.parent
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "skill.hosting.serve", "--host", "127.0.0.1",
+             "--port", str(self.port), *args],
+            cwd=repo, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL)
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited {self.proc.returncode}:\n{self.log()}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                try:
+                    conn.request("GET", "/healthz")
+                    if conn.getresponse().status == 200:
+                        return
+                finally:
+                    conn.close()
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server not ready in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+
+
 def hello_world_module():
     """bench/hello_world_skill.py, loaded by path (bench/ is not a package)."""
     import importlib.util
-    import sys
 
     name = "hello_world_skill"
     if name not in sys.modules:

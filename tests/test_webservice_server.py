@@ -35,30 +35,8 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-class Server:
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path):
-        self.port = free_port()
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "skill.hosting.serve", "--host", "127.0.0.1",
-             "--port", str(self.port), *args],
-            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL)
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited {self.proc.returncode}:\n{self.log()}")
-            try:
-                if self.request("GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server not ready in {timeout}s:\n{self.log()}")
+class Server(certs.ServeProcess):
+    """The live server, plus the HTTP calls the tests make to it."""
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None, chunked: bool = False):
@@ -84,22 +62,6 @@ class Server:
     def post_signed(self, env: dict | None = None, pki=None):
         body = certs.body_of(env or certs.envelope())
         return self.request("POST", "/", body, (pki or default_pki()).headers(body))
-
-    def log(self) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -16,9 +16,10 @@ from skill.alexa.context import PERSISTENT_DIRTY, get_state
 log = logging.getLogger(__name__)
 
 
-def short_user(user_id: str | None) -> str:
-    """A stable, non-reversible tag for a user id: logs must never hold the real one."""
-    if not user_id:
+def short_user(user_id: object) -> str:
+    """A stable, non-reversible tag for a user id: logs must never hold the real one.
+    Anything that is not a non-empty string (a tampered envelope) is "-"."""
+    if not isinstance(user_id, str) or not user_id:
         return "-"
     import hashlib  # on first use: OpenSSL's hashlib costs ~2 ms of a cold start
 

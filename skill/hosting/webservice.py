@@ -23,7 +23,6 @@ from the `config` mapping given to `create_app`; see `DEFAULTS`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -34,6 +33,8 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+# The skill's own request-log tag (sha256, 12 hex), so web and skill log lines correlate.
+from skill.alexa.interceptors import short_user as short_id
 from skill.hosting.verification import (
     AbstractVerifier,
     ApplicationIdVerifier,
@@ -122,14 +123,6 @@ def load_config(config: Mapping[str, Any] | None = None,
     for key, value in (config or {}).items():
         merged[key] = _coerce(key, value) if key in DEFAULTS else value
     return merged
-
-
-def short_id(value: Any) -> str:
-    """A stable tag for a user/device id: logs must never hold the real one. Same scheme
-    as the skill's request log (sha256, 12 hex), so lines can be correlated."""
-    if not isinstance(value, str) or not value:
-        return "-"
-    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def _kv(**fields: Any) -> str:

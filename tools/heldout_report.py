@@ -57,6 +57,7 @@ from lambda_function import lambda_handler  # noqa: E402
 from skill.dialog import doctor_check, guidance, locales, routine, ssml, triage  # noqa: E402
 from skill.hosting import nlu  # noqa: E402
 from skill.hosting.envelopes import Envelopes  # noqa: E402
+from tools.triage_report import load as load_triage  # noqa: E402
 
 UTTERANCES = ROOT / "tests" / "data" / "heldout_utterances.tsv"
 RED_FLAG = "RED_FLAG"
@@ -74,21 +75,6 @@ def load_utterances(path: Path) -> list[tuple[str, str, str]]:
         if len(parts) < 2:
             raise ValueError(f"{path.name}:{number}: expected 'utterance<TAB>intent[<TAB>slot]'")
         rows.append((parts[0].strip(), parts[1].strip(), parts[2].strip() if len(parts) > 2 else ""))
-    return rows
-
-
-def load_triage(path: Path) -> list[tuple[str, str]]:
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        text, _, level = line.rpartition("\t")
-        level = level.strip()
-        if number == 1 and level == "level":
-            continue  # header
-        if level not in triage.LEVELS:
-            raise ValueError(f"{path.name}:{number}: bad level {level!r}")
-        rows.append((text, level))
     return rows
 
 

@@ -72,13 +72,16 @@ class Report:
 
 
 def load(path: Path = DATA) -> list[tuple[str, str]]:
-    """(text, expected level) rows; '#' lines are comments."""
+    """(text, expected level) rows; '#' lines are comments, a first line 'text<TAB>level'
+    is a header."""
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         text, sep, level = line.rpartition("\t")
         level = level.strip()
+        if number == 1 and level == "level":
+            continue
         if not sep or level not in LEVELS:
             raise ValueError(f"{path.name}:{number}: expected 'text<TAB>level', got {line!r}")
         rows.append((text, level))

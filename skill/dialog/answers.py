@@ -7,13 +7,21 @@ whose title is the article's section title and whose text is the passage.
 
 from __future__ import annotations
 
-from skill.content.catalogue import Passage, Topic, catalogue
+import json
+import logging
+
+from skill.content.catalogue import MAX_WORDS, Passage, Topic, catalogue, word_count
+from skill.content import is_verbatim_excerpt
 from skill.dialog import prompts, search, ssml
 from skill.dialog.reply import Reply
 from skill.dialog.state import SessionState
 
 FLAGSHIP_TOPIC = "why_it_happens"
 CAUSES_TOPIC = "causes"
+# One JSON line per question the article had no good answer for, so a maintainer can see
+# what people ask that the article is missing (README: "What people ask that we can't answer").
+unanswered_log = logging.getLogger("skill.unanswered")
+MAX_LOGGED_CHARS = 200
 
 
 def _say(*parts: str) -> str:
@@ -80,7 +88,8 @@ def answer_topic(state: SessionState, topic_id: str, lead_in: str = "") -> Reply
     return _speak_passage(state, passages[0], 0, lead_in)
 
 
-def answer_spoken_topic(state: SessionState, resolved_id: str | None, spoken: str | None) -> Reply:
+def answer_spoken_topic(state: SessionState, resolved_id: str | None, spoken: str | None,
+                        user: str = "") -> Reply:
     """A topic slot: trust Alexa's entity resolution, then our synonyms, then the ranker."""
     cat = catalogue()
     if resolved_id and cat.topic(resolved_id) is not None:
@@ -89,12 +98,18 @@ def answer_spoken_topic(state: SessionState, resolved_id: str | None, spoken: st
         topic = cat.find_topic(spoken)
         if topic is not None:
             return answer_topic(state, topic.id)
-        return answer_question(state, spoken)
+        return answer_question(state, spoken, user)
     return no_topic(state)
 
 
-def answer_question(state: SessionState, text: str | None) -> Reply:
-    """A free-text question, ranked against every passage and topic synonym."""
+def answer_question(state: SessionState, text: str | None, user: str = "") -> Reply:
+    """A free-text question: the passage that answers it, or an honest "not covered".
+
+    A bare topic name ("sciatica", "tell me about my chair") starts that topic at its
+    beginning; anything longer is ranked, so a question that names a topic gets the
+    passage of that topic that answers it. `user` is the hashed short user tag for the
+    unanswered-question log, never the real id.
+    """
     if not text or not text.strip():
         return no_match(state)
     terms = search.query_terms(text)
@@ -103,11 +118,36 @@ def answer_question(state: SessionState, text: str | None) -> Reply:
     topic = catalogue().find_topic(text)
     if topic is not None:
         return answer_topic(state, topic.id)
-    passage = search.best_passage(text)
-    if passage is None:
-        return no_match(state)
+    ranking = search.rank(text)
+    if ranking.match is None:
+        _log_unanswered(text, ranking, user)
+        return not_covered(state)
+    passage = ranking.match.passage
     index = catalogue().passages_for(passage.topic).index(passage)
-    return _speak_passage(state, passage, index)
+    return _speak_passage(state, passage, index, also=_continuation(passage))
+
+
+def _continuation(passage: Passage) -> tuple[Passage, ...]:
+    """The next passage too, when it continues the same stretch of the article (the
+    article's very next words, same topic) and both fit in one breath."""
+    cat = catalogue()
+    passages = cat.passages_for(passage.topic)
+    position = passages.index(passage)
+    if position + 1 >= len(passages):
+        return ()
+    nxt = passages[position + 1]
+    if word_count(passage.text) + word_count(nxt.text) > MAX_WORDS:
+        return ()
+    if not is_verbatim_excerpt(passage.text + " " + nxt.text):
+        return ()
+    return (nxt,)
+
+
+def _log_unanswered(text: str, ranking: search.Ranking, user: str) -> None:
+    record = {"question": " ".join(text.split())[:MAX_LOGGED_CHARS], "reason": ranking.declined}
+    if user:
+        record["user"] = user
+    unanswered_log.info("unanswered %s", json.dumps(record, ensure_ascii=False))
 
 
 def tell_more(state: SessionState) -> Reply:
@@ -125,6 +165,13 @@ def tell_more(state: SessionState) -> Reply:
     question = _offer_related(state, topic)
     done = prompts.text("topic_done", topic=topic.name)
     return Reply(speech=_say(done, question), reprompt=_say(question))
+
+
+def not_covered(state: SessionState) -> Reply:
+    """Honesty: the article doesn't answer this; here is what it can talk about."""
+    state.pending = None
+    return Reply(speech=_say(prompts.text("not_covered")),
+                 reprompt=_say(prompts.text("menu_reprompt")))
 
 
 def no_match(state: SessionState) -> Reply:

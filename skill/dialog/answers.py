@@ -121,7 +121,8 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
     ranking = search.rank(text)
     if ranking.match is None:
         _log_unanswered(text, ranking, user)
-        return not_covered(state)
+        # Sure (a question the article is known not to answer) or merely unsure.
+        return not_covered(state) if ranking.declined.startswith("not_covered") else no_match(state)
     passage = ranking.match.passage
     index = catalogue().passages_for(passage.topic).index(passage)
     return _speak_passage(state, passage, index, also=_continuation(passage))

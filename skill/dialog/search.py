@@ -55,6 +55,11 @@ WEIGHTS = (1.0, 1.0, 0.5)
 # chosen passage must cover. Below it the article probably doesn't answer the question.
 # Calibrated on the tuning half of the blind set (tools/answers_report.py).
 MIN_COVERAGE = 0.1
+# A question with no word of the domain (no leg, foot, numb..., no topic named) must match
+# on more than one word and cover at least half of itself: "tell me about football" and
+# "what time is it" share a word with the article by chance.
+MIN_OFF_TOPIC_COVERAGE = 0.5
+MIN_OFF_TOPIC_WORDS = 2
 # A passage of a topic the question names must score at least this share of the best
 # passage's score to be preferred to it.
 TOPIC_MARGIN = 0.7
@@ -151,9 +156,11 @@ class ArticleIndex:
             return frozenset(r for (r,) in self._db.execute(
                 "SELECT rowid FROM docs WHERE docs MATCH ?", ('"' + term.replace('"', "") + '"',)))
 
-    def _coverage(self, terms: list[str], row: int) -> float:
-        """IDF-weighted share of `terms` found in `row`; a word found nowhere weighs most."""
+    def _coverage(self, terms: list[str], row: int) -> tuple[float, int]:
+        """IDF-weighted share of `terms` found in `row` (a word found nowhere weighs most),
+        and how many of them were found."""
         total = found = 0.0
+        count = 0
         for term in terms:
             rows = self._rows_with(term)
             weight = math.log((self._documents + 1) / (len(rows) + 0.5))
@@ -162,7 +169,8 @@ class ArticleIndex:
             total += weight
             if row in rows:
                 found += weight
-        return found / total if total else 0.0
+                count += 1
+        return (found / total if total else 0.0), count
 
     def rank(self, text: str) -> Ranking:
         terms = query_terms(text)
@@ -185,8 +193,10 @@ class ArticleIndex:
             inside = [(r, s) for r, s in ranked if r in allowed and s <= top_score * TOPIC_MARGIN]
             if inside:
                 top_row, top_score = inside[0]
-        coverage = self._coverage(terms, top_row)
-        if coverage < MIN_COVERAGE:
+        coverage, found = self._coverage(terms, top_row)
+        on_topic = bool(mentioned) or any(t in GENERIC for t in terms)
+        if coverage < MIN_COVERAGE or (not on_topic and (
+                coverage < MIN_OFF_TOPIC_COVERAGE or found < MIN_OFF_TOPIC_WORDS)):
             return Ranking(None, "weak")
         return Ranking(Match(self._passages[top_row], top_score, coverage))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from skill.content.catalogue import MAX_WORDS, Passage, Topic, catalogue, word_count
 from skill.content import is_verbatim_excerpt
@@ -115,7 +116,7 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
     terms = search.query_terms(text)
     if terms and all(t in search.GENERIC for t in terms):
         return explain_why(state)
-    topic = catalogue().find_topic(text)
+    topic = catalogue().find_topic(text) or _topic_asked_about(text)
     if topic is not None:
         return answer_topic(state, topic.id)
     ranking = search.rank(text)
@@ -126,6 +127,24 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
     passage = ranking.match.passage
     index = catalogue().passages_for(passage.topic).index(passage)
     return _speak_passage(state, passage, index, also=_continuation(passage))
+
+
+_ASKED_ABOUT = re.compile(
+    r"^(?:(?:can|could) you |please )?(?:tell me|talk to me|talk|teach me|what do you know|"
+    r"i want to (?:know|hear)) about (?P<rest>.+)$")
+
+
+def _topic_asked_about(text: str) -> Topic | None:
+    """"Tell me about MS and leg numbness": a request for a topic, to start at its beginning.
+
+    Only when what follows "about" names exactly one topic (generic words like "leg
+    numbness" don't count); "tell me about the warning signs with MS" is left to the ranker.
+    """
+    asked = _ASKED_ABOUT.match(" ".join(search.query_words(text)))
+    if asked is None:
+        return None
+    topics = search.index().mentioned_topics(asked.group("rest"))
+    return catalogue().topic(topics[0]) if len(topics) == 1 else None
 
 
 def _continuation(passage: Passage) -> tuple[Passage, ...]:

@@ -38,7 +38,10 @@ STOPWORDS = frozenset(
     there these they this those to too under up very want was we were what when where which
     while who whom why will with would you your yours question wondering wonder explain mean
     means thing things kind sort lot lots alexa ok okay cause causes caused happen happens
-    happening make makes making like play long come""".split()
+    happening make makes making like play long come
+    exactly actually honestly basically literally really truly quite just simply anyway
+    quick quickly version bit little reckon dear mate love guys folks hey hi hello um uh
+    yeah yes sorry thanks thank""".split()
 )
 # Words of the flagship question itself ("why do my feet go dead when I sit?"): they match
 # everywhere, so they never decide a ranking on their own, and a question made only of
@@ -83,6 +86,12 @@ class Ranking:
 
     match: Match | None
     declined: str | None = None
+
+
+def query_words(text: str) -> list[str]:
+    """Every word of `text`, lowercased, as the ranker reads it."""
+    return [w.strip("'") for w in _WORD.findall(text.lower()[:MAX_QUERY_CHARS].replace("\u2019", "'"))
+            if w.strip("'")]
 
 
 def query_terms(text: str) -> list[str]:

@@ -54,6 +54,8 @@ MAX_QUERY_CHARS = 500
 # BM25 weights of the columns: the passage's own words, the questions it answers, and its
 # topic's name and synonyms.
 WEIGHTS = (1.0, 1.0, 0.5)
+# Weight of the single closest question in the bank, added to the document's score.
+QUESTION_WEIGHT = 1.0
 # How much of a question (by inverse document frequency, so rare words count most) the
 # chosen passage must cover. Below it the article probably doesn't answer the question.
 # Calibrated on the tuning half of the blind set (tools/answers_report.py).
@@ -126,6 +128,16 @@ class ArticleIndex:
                  for i, family in enumerate(self._families)]
         self._db.executemany("INSERT INTO docs(rowid, body, questions, keywords) "
                              "VALUES (?, ?, ?, ?)", rows)
+        # And each question on its own, so that one close question counts in full (a
+        # question among fifteen in one column is diluted by the other fourteen).
+        self._db.execute("CREATE VIRTUAL TABLE questions USING "
+                         "fts5(body, tokenize='porter unicode61')")
+        self._question_doc: list[int] = []
+        for row, _, joined, _ in rows:
+            for question in joined.split(" | "):
+                self._question_doc.append(row)
+                self._db.execute("INSERT INTO questions(rowid, body) VALUES (?, ?)",
+                                 (len(self._question_doc) - 1, question))
         self._documents = len(rows)
         # One alternation over every topic phrase, longest first, matched on word
         # boundaries: a single regex scan per question instead of ~450 substring tests.
@@ -188,9 +200,21 @@ class ArticleIndex:
         expression = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
         mentioned = self.mentioned_topics(text[:MAX_QUERY_CHARS])
         with self._lock:
-            ranked = self._db.execute(
+            scores = dict(self._db.execute(
                 "SELECT rowid, bm25(docs, ?, ?, ?) AS score FROM docs WHERE docs MATCH ? "
-                "ORDER BY score LIMIT 40", (*WEIGHTS, expression)).fetchall()
+                "ORDER BY score LIMIT 60", (*WEIGHTS, expression)).fetchall())
+            nearest = self._db.execute(
+                "SELECT rowid, bm25(questions) AS score FROM questions WHERE questions MATCH ? "
+                "ORDER BY score LIMIT 200", (expression,)).fetchall()
+        closest: dict[int, float] = {}
+        for question_row, score in nearest:
+            row = self._question_doc[question_row]
+            closest[row] = min(closest.get(row, 0.0), score)
+        # Lower is better: the document's BM25 plus its closest question's.
+        ranked = sorted(
+            ((row, scores.get(row, 0.0) + QUESTION_WEIGHT * closest.get(row, 0.0))
+             for row in scores.keys() | closest.keys()),
+            key=lambda item: (item[1], item[0]))
         if not ranked:
             return Ranking(None, "weak")
         top_row, top_score = ranked[0]

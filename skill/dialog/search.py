@@ -37,7 +37,7 @@ STOPWORDS = frozenset(
     please really same she should so some something such tell than that the their them then
     there these they this those to too under up very want was we were what when where which
     while who whom why will with would you your yours question wondering wonder explain mean
-    means thing things kind sort lot lots alexa ok okay cause causes caused happen happens
+    means thing things lot lots alexa ok okay cause causes caused happen happens
     happening make makes making like play long come
     exactly actually honestly basically literally really truly quite just simply anyway
     quick quickly version bit little reckon dear mate love guys folks hey hi hello um uh

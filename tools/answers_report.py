@@ -24,6 +24,10 @@ Routes (`--route`, several allowed):
 Run it from any checkout (it imports `skill` from the interpreter's environment), e.g. the
 old code: `cd /work/wt/base && .venv/bin/python /path/to/tools/answers_report.py set.jsonl`.
 `--misses` lists what went wrong (only ever on the tuning set).
+
+`--unanswered LOG` reads the skill's own logs instead (CloudWatch export, journal, a file
+of `make serve` output) and tallies the questions that got no good answer, most asked
+first, with why (`not_covered:<family>` or `weak`) and how many distinct users asked.
 """
 
 from __future__ import annotations
@@ -196,6 +200,25 @@ def score(rows: list[dict], spoken: list[str], article: Article, strict: bool) -
     }
 
 
+def unanswered(lines: list[str]) -> list[tuple[int, int, str, str]]:
+    """(times asked, distinct users, reason, question) from `unanswered {json}` log lines."""
+    tally: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    for line in lines:
+        _, marker, payload = line.partition("unanswered {")
+        if not marker:
+            continue
+        try:
+            entry = json.loads("{" + payload)
+        except json.JSONDecodeError:
+            continue
+        key = (" ".join(str(entry.get("question", "")).lower().split()), str(entry.get("reason")))
+        count, users = tally.get(key, (0, set()))
+        users.add(str(entry.get("user", "-")))
+        tally[key] = (count + 1, users)
+    return sorted(((count, len(users), reason, question)
+                   for (question, reason), (count, users) in tally.items()), reverse=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sets", nargs="*", type=Path, default=DEFAULT_SETS)
@@ -204,7 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="best sentence only with its label")
     parser.add_argument("--misses", action="store_true", help="list misses (tuning set only!)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--unanswered", type=Path, metavar="LOG",
+                        help="tally the unanswered questions in a log file instead")
     args = parser.parse_args(argv)
+    if args.unanswered:
+        print("asked  users  reason                     question")
+        for count, users, reason, question in unanswered(
+                args.unanswered.read_text(encoding="utf-8", errors="replace").splitlines()):
+            print(f"{count:5}  {users:5}  {reason:26} {question}")
+        return 0
     routes = args.route or ["direct", "bm25"]
 
     from skill.content import article_text

@@ -113,10 +113,13 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
     """
     if not text or not text.strip():
         return no_match(state)
+    topic = catalogue().find_topic(text)
+    if topic is not None:
+        return answer_topic(state, topic.id)
     terms = search.query_terms(text)
     if terms and all(t in search.GENERIC for t in terms):
         return explain_why(state)
-    topic = catalogue().find_topic(text) or _topic_asked_about(text)
+    topic = _topic_asked_about(text)
     if topic is not None:
         return answer_topic(state, topic.id)
     ranking = search.rank(text)

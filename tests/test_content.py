@@ -347,3 +347,44 @@ def test_bad_data_file_fails_loudly(monkeypatch):
             catalogue()
     finally:
         catalogue.cache_clear()
+
+
+# ------------------------------------------------------------------ the question bank
+
+def test_every_passage_has_ten_to_twenty_distinct_questions():
+    from skill.content.catalogue import MAX_QUESTIONS, MIN_QUESTIONS, question_bank
+
+    bank = question_bank()
+    assert set(bank.questions) == {p.id for p in catalogue().passages}
+    for passage_id, questions in bank.questions.items():
+        assert MIN_QUESTIONS <= len(questions) <= MAX_QUESTIONS, passage_id
+        assert len({normalize_phrase(q) for q in questions}) == len(questions), passage_id
+    assert bank.not_covered, "the bank lists questions the article does not answer"
+
+
+def test_question_bank_speaks_peoples_words_not_just_the_articles():
+    from skill.content.catalogue import question_bank
+
+    words = " ".join(q for qs in question_bank().questions.values() for q in qs).lower()
+    for everyday in ("buzzy", "dead leg", "loo", "pilates", "block of wood", "cinema", "mum",
+                     "footy", "chiropractor"):
+        assert everyday in words, everyday
+
+
+@pytest.mark.parametrize("breakage,message", [
+    (lambda d: d["passages"].pop("definition"), "no questions for passages"),
+    (lambda d: d["passages"]["definition"].__delitem__(slice(3, None)), "not 10-20"),
+    (lambda d: d["passages"].__setitem__("no_such_passage", ["q"] * 10), "unknown passage"),
+    (lambda d: d["passages"]["definition"].append(d["passages"]["definition"][0]), "duplicate"),
+    (lambda d: d.__setitem__("not_covered", {"x": []}), "not_covered"),
+])
+def test_a_broken_question_bank_is_refused(breakage, message):
+    import copy
+    import json
+
+    from skill.content.catalogue import bank_from_document
+
+    document = copy.deepcopy(json.loads((ROOT / "skill/content/questions.json").read_text()))
+    breakage(document)
+    with pytest.raises(CatalogueError, match=message):
+        bank_from_document(document, catalogue())

@@ -46,11 +46,34 @@ def test_off_topic_or_generic_questions_match_nothing(question):
     assert search.best_passage(question) is None
 
 
-def test_ties_go_to_a_topics_introductory_passage():
-    from skill.content.catalogue import catalogue
+@pytest.mark.parametrize("question,passage_id", [
+    ("what does sciatica feel like", "sciatic_compression"),
+    ("what are the symptoms of diabetic neuropathy", "high_blood_sugar"),
+    ("how can someone with MS manage it", "ms_care"),
+    ("can a nerve get pinched behind the knee", "where_impingement_happens"),
+])
+def test_a_question_naming_a_topic_gets_the_passage_that_answers_it(question, passage_id):
+    """Not simply the topic's first passage."""
+    assert search.best_passage(question).id == passage_id
 
-    passage = search.best_passage("tell me about diabetes")
-    assert passage == catalogue().passages_for("diabetes")[0]
+
+@pytest.mark.parametrize("question,family", [
+    ("does vitamin b twelve help my legs", "supplements"),
+    ("can worry and anxiety make my legs tingly", "mental_health"),
+    ("which tablets are best for numb legs", "medicines"),
+    ("why do my hands keep going numb", "other_body_parts"),
+])
+def test_near_domain_questions_the_article_does_not_answer_name_their_family(question, family):
+    ranking = search.rank(question)
+    assert ranking.match is None and ranking.declined == f"not_covered:{family}"
+
+
+@pytest.mark.parametrize("question", [
+    "my leg goes all buzzy on the loo", "why does my leg feel like a block of wood",
+    "my legs go dead after pilates", "my foot went to sleep in the cinema",
+])
+def test_peoples_own_words_reach_the_article(question):
+    assert search.best_passage(question) is not None, question
 
 
 @pytest.mark.parametrize("text", ["x" * 5000, "🦵" * 300, "\"OR\" NEAR(a b) * ^", "AND OR NOT"])

@@ -85,7 +85,8 @@ class TopicIntentHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         topic = slot_values(handler_input).get("topic")
         reply = _answers().answer_spoken_topic(
-            get_state(handler_input), topic.id if topic else None, topic.raw if topic else None)
+            get_state(handler_input), topic.id if topic else None, topic.raw if topic else None,
+            _user_tag(handler_input))
         return respond(handler_input, reply)
 
 
@@ -95,8 +96,21 @@ class QuestionIntentHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         query = slot_values(handler_input).get("query")
-        reply = _answers().answer_question(get_state(handler_input), query.raw if query else None)
+        reply = _answers().answer_question(get_state(handler_input), query.raw if query else None,
+                                           _user_tag(handler_input))
         return respond(handler_input, reply)
+
+
+def _user_tag(handler_input: HandlerInput) -> str:
+    """The hashed short user tag (never the real id) for the unanswered-question log."""
+    from ask_sdk_core.utils import get_user_id
+
+    from skill.alexa.interceptors import short_user
+
+    try:
+        return short_user(get_user_id(handler_input))
+    except AttributeError:  # a tampered envelope without context or user
+        return "-"
 
 
 class TellMeMoreIntentHandler(AbstractRequestHandler):

@@ -277,3 +277,46 @@ def _read_json(filename: str) -> Any:
 def catalogue() -> Catalogue:
     """The catalogue, loaded on first use: import stays free on the cold-start path."""
     return from_documents(_read_json("passages.json"), _read_json("topics.json"))
+
+
+# Questions per passage in the bank: enough registers to be robust, few enough to review.
+MIN_QUESTIONS, MAX_QUESTIONS = 10, 20
+
+
+@dataclass(frozen=True)
+class QuestionBank:
+    """`questions.json`: for every passage, questions it answers; and, by family, near-domain
+    questions the article does not answer. Ours, for ranking only: never spoken."""
+
+    questions: dict[str, tuple[str, ...]]
+    not_covered: dict[str, tuple[str, ...]]
+
+
+def bank_from_document(document: Any, cat: Catalogue) -> QuestionBank:
+    """Check the bank against the catalogue: every passage has 10-20 distinct questions."""
+    _require(isinstance(document, Mapping), "questions.json: expected an object")
+    by_passage = document.get("passages")
+    _require(isinstance(by_passage, Mapping), 'questions.json: expected a "passages" object')
+    questions: dict[str, tuple[str, ...]] = {}
+    for passage_id, entry in by_passage.items():
+        where = f"questions.json: passage {passage_id!r}"
+        _require(cat.passage(passage_id) is not None, f"{where}: unknown passage")
+        _require(isinstance(entry, list) and all(isinstance(q, str) and q.strip() for q in entry),
+                 f"{where}: expected a list of questions")
+        _require(MIN_QUESTIONS <= len(entry) <= MAX_QUESTIONS,
+                 f"{where}: has {len(entry)} questions, not {MIN_QUESTIONS}-{MAX_QUESTIONS}")
+        _require(len({normalize_phrase(q) for q in entry}) == len(entry), f"{where}: duplicate question")
+        questions[passage_id] = tuple(entry)
+    missing = [p.id for p in cat.passages if p.id not in questions]
+    _require(not missing, f"questions.json: no questions for passages {missing}")
+    families = document.get("not_covered", {})
+    _require(isinstance(families, Mapping) and all(
+        isinstance(v, list) and v and all(isinstance(q, str) for q in v) for v in families.values()),
+        'questions.json: "not_covered" must map family names to lists of questions')
+    return QuestionBank(questions, {name: tuple(qs) for name, qs in families.items()})
+
+
+@functools.cache
+def question_bank() -> QuestionBank:
+    """The bank, loaded on first use by the ranker (never on a LaunchRequest)."""
+    return bank_from_document(_read_json("questions.json"), catalogue())

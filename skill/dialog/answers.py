@@ -7,13 +7,22 @@ whose title is the article's section title and whose text is the passage.
 
 from __future__ import annotations
 
-from skill.content.catalogue import Passage, Topic, catalogue
+import json
+import logging
+import re
+
+from skill.content.catalogue import MAX_WORDS, Passage, Topic, catalogue, word_count
+from skill.content import is_verbatim_excerpt
 from skill.dialog import prompts, search, ssml
 from skill.dialog.reply import Reply
 from skill.dialog.state import SessionState
 
 FLAGSHIP_TOPIC = "why_it_happens"
 CAUSES_TOPIC = "causes"
+# One JSON line per question the article had no good answer for, so a maintainer can see
+# what people ask that the article is missing (README: "What people ask that we can't answer").
+unanswered_log = logging.getLogger("skill.unanswered")
+MAX_LOGGED_CHARS = 200
 
 
 def _say(*parts: str) -> str:
@@ -80,7 +89,8 @@ def answer_topic(state: SessionState, topic_id: str, lead_in: str = "") -> Reply
     return _speak_passage(state, passages[0], 0, lead_in)
 
 
-def answer_spoken_topic(state: SessionState, resolved_id: str | None, spoken: str | None) -> Reply:
+def answer_spoken_topic(state: SessionState, resolved_id: str | None, spoken: str | None,
+                        user: str = "") -> Reply:
     """A topic slot: trust Alexa's entity resolution, then our synonyms, then the ranker."""
     cat = catalogue()
     if resolved_id and cat.topic(resolved_id) is not None:
@@ -89,25 +99,78 @@ def answer_spoken_topic(state: SessionState, resolved_id: str | None, spoken: st
         topic = cat.find_topic(spoken)
         if topic is not None:
             return answer_topic(state, topic.id)
-        return answer_question(state, spoken)
+        return answer_question(state, spoken, user)
     return no_topic(state)
 
 
-def answer_question(state: SessionState, text: str | None) -> Reply:
-    """A free-text question, ranked against every passage and topic synonym."""
+def answer_question(state: SessionState, text: str | None, user: str = "") -> Reply:
+    """A free-text question: the passage that answers it, or an honest "not covered".
+
+    A bare topic name ("sciatica", "tell me about my chair") starts that topic at its
+    beginning; anything longer is ranked, so a question that names a topic gets the
+    passage of that topic that answers it. `user` is the hashed short user tag for the
+    unanswered-question log, never the real id.
+    """
     if not text or not text.strip():
         return no_match(state)
-    terms = search.query_terms(text)
-    if terms and all(t in search.GENERIC for t in terms):
-        return explain_why(state)
     topic = catalogue().find_topic(text)
     if topic is not None:
         return answer_topic(state, topic.id)
-    passage = search.best_passage(text)
-    if passage is None:
-        return no_match(state)
+    terms = search.query_terms(text)
+    if terms and all(t in search.GENERIC for t in terms):
+        return explain_why(state)
+    topic = _topic_asked_about(text)
+    if topic is not None:
+        return answer_topic(state, topic.id)
+    ranking = search.rank(text)
+    if ranking.match is None:
+        _log_unanswered(text, ranking, user)
+        # Sure (a question the article is known not to answer) or merely unsure.
+        return not_covered(state) if ranking.declined.startswith("not_covered") else no_match(state)
+    passage = ranking.match.passage
     index = catalogue().passages_for(passage.topic).index(passage)
-    return _speak_passage(state, passage, index)
+    return _speak_passage(state, passage, index, also=_continuation(passage))
+
+
+_ASKED_ABOUT = re.compile(
+    r"^(?:(?:can|could) you |please )?(?:tell me|talk to me|talk|teach me|what do you know|"
+    r"i want to (?:know|hear)) about (?P<rest>.+)$")
+
+
+def _topic_asked_about(text: str) -> Topic | None:
+    """"Tell me about MS and leg numbness": a request for a topic, to start at its beginning.
+
+    Only when what follows "about" names exactly one topic (generic words like "leg
+    numbness" don't count); "tell me about the warning signs with MS" is left to the ranker.
+    """
+    asked = _ASKED_ABOUT.match(" ".join(search.query_words(text)))
+    if asked is None:
+        return None
+    topics = search.index().mentioned_topics(asked.group("rest"))
+    return catalogue().topic(topics[0]) if len(topics) == 1 else None
+
+
+def _continuation(passage: Passage) -> tuple[Passage, ...]:
+    """The next passage too, when it continues the same stretch of the article (the
+    article's very next words, same topic) and both fit in one breath."""
+    cat = catalogue()
+    passages = cat.passages_for(passage.topic)
+    position = passages.index(passage)
+    if position + 1 >= len(passages):
+        return ()
+    nxt = passages[position + 1]
+    if word_count(passage.text) + word_count(nxt.text) > MAX_WORDS:
+        return ()
+    if not is_verbatim_excerpt(passage.text + " " + nxt.text):
+        return ()
+    return (nxt,)
+
+
+def _log_unanswered(text: str, ranking: search.Ranking, user: str) -> None:
+    record = {"question": " ".join(text.split())[:MAX_LOGGED_CHARS], "reason": ranking.declined}
+    if user:
+        record["user"] = user
+    unanswered_log.info("unanswered %s", json.dumps(record, ensure_ascii=False))
 
 
 def tell_more(state: SessionState) -> Reply:
@@ -125,6 +188,13 @@ def tell_more(state: SessionState) -> Reply:
     question = _offer_related(state, topic)
     done = prompts.text("topic_done", topic=topic.name)
     return Reply(speech=_say(done, question), reprompt=_say(question))
+
+
+def not_covered(state: SessionState) -> Reply:
+    """Honesty: the article doesn't answer this; here is what it can talk about."""
+    state.pending = None
+    return Reply(speech=_say(prompts.text("not_covered")),
+                 reprompt=_say(prompts.text("menu_reprompt")))
 
 
 def no_match(state: SessionState) -> Reply:

@@ -1,27 +1,32 @@
-"""Rank the article against a free-text question, with SQLite FTS5's BM25.
+"""Rank the article's passages against a free-text question, with SQLite FTS5's BM25.
 
 Why FTS5: it ships inside Python's own `sqlite3`, brings a maintained BM25 ranker and the
 Porter stemmer ("tingles" finds "tingling"), and costs no import time or memory on the
 Lambda cold-start path, where numpy-based rankers would add ~50 ms and ~13 MB. The index
-is built lazily, on the first free-text question, in an in-memory database (~2 ms).
+is built lazily, on the first free-text question, in an in-memory database (a few ms).
 
-Ranking is two-step, because questions name a *topic* far more often than they quote a
-sentence: first the topic, scored over the words people use for it (its name and slot
-synonyms, weighted high) and the text of all its passages; then, inside that topic, the
-passage whose own words match best, ties going to the topic's earlier (introductory)
-passage. When the question names topics outright ("sciatica", "my chair"), only those
-compete, so "what does sciatica feel like" reaches the sciatic nerve although the article
-never says "sciatica" and talks about feelings elsewhere.
+Why a question bank: people rarely use the article's words ("buzzy", "dead leg", "on the
+loo", "after pilates"). Each passage is indexed together with 10-20 questions it answers
+(`skill/content/questions.json`, ours and never spoken), the way FAQ search is made robust
+to wording. The bank also lists near-domain questions the article does *not* answer
+(supplements, medicines to take, other body parts...): when one of those fits a question
+best, or the passage found covers too little of what was asked, the skill says so instead
+of reading out a passage that merely shares a word.
+
+Choosing within a topic: when the question names a topic ("sciatica", "my chair"), only
+that topic's passages compete, and the one that answers the question wins — not simply
+the topic's first passage.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
 from dataclasses import dataclass
 
-from skill.content.catalogue import Passage, catalogue
+from skill.content.catalogue import Passage, catalogue, question_bank
 
 # Words that carry no topic: question scaffolding and small talk.
 STOPWORDS = frozenset(
@@ -32,8 +37,11 @@ STOPWORDS = frozenset(
     please really same she should so some something such tell than that the their them then
     there these they this those to too under up very want was we were what when where which
     while who whom why will with would you your yours question wondering wonder explain mean
-    means thing things kind sort lot lots alexa ok okay cause causes caused happen happens
-    happening make makes making like play long come""".split()
+    means thing things lot lots alexa ok okay cause causes caused happen happens
+    happening make makes making like play long come
+    exactly actually honestly basically literally really truly quite just simply anyway
+    quick quickly version bit little reckon dear mate love guys folks hey hi hello um uh
+    yeah yes sorry thanks thank""".split()
 )
 # Words of the flagship question itself ("why do my feet go dead when I sit?"): they match
 # everywhere, so they never decide a ranking on their own, and a question made only of
@@ -43,16 +51,49 @@ GENERIC = frozenset("""leg legs foot feet numb numbness asleep fall falls fallin
 
 _WORD = re.compile(r"[a-z0-9']+")
 MAX_QUERY_CHARS = 500
-# FTS5's bm25() is negative, lower is better. A topic must score at least this well;
-# calibrated on the questions in tests/test_search.py (true answers score below -2,
-# off-topic questions that share one stray word score above -1).
-MIN_TOPIC_SCORE = -1.5
+# BM25 weights of the columns: the passage's own words, the questions it answers, and its
+# topic's name and synonyms.
+WEIGHTS = (1.0, 1.0, 0.5)
+# Weight of the single closest question in the bank, added to the document's score.
+QUESTION_WEIGHT = 1.0
+# How much of a question (by inverse document frequency, so rare words count most) the
+# chosen passage must cover. Below it the article probably doesn't answer the question.
+# Calibrated on the tuning half of the blind set (tools/answers_report.py).
+MIN_COVERAGE = 0.1
+# A question with no word of the domain (no leg, foot, numb..., no topic named) must match
+# on more than one word and cover at least half of itself: "tell me about football" and
+# "what time is it" share a word with the article by chance.
+MIN_OFF_TOPIC_COVERAGE = 0.5
+MIN_OFF_TOPIC_WORDS = 2
+# A passage of a topic the question names must score at least this share of the best
+# passage's score to be preferred to it.
+TOPIC_MARGIN = 0.7
 
 
 @dataclass(frozen=True)
 class Match:
+    """The passage that answers best, with how well: `coverage` is the IDF-weighted share
+    of the question's words that the passage (with its questions and topic words) holds."""
+
     passage: Passage
     score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A question's outcome: a match, or why there is none (`declined` names the reason:
+    "not_covered:<family>" when the question is one the article doesn't answer, "weak"
+    when nothing covers enough of it, "empty" when it has no searchable words)."""
+
+    match: Match | None
+    declined: str | None = None
+
+
+def query_words(text: str) -> list[str]:
+    """Every word of `text`, lowercased, as the ranker reads it."""
+    return [w.strip("'") for w in _WORD.findall(text.lower()[:MAX_QUERY_CHARS].replace("\u2019", "'"))
+            if w.strip("'")]
 
 
 def query_terms(text: str) -> list[str]:
@@ -66,80 +107,131 @@ def query_terms(text: str) -> list[str]:
 
 
 class ArticleIndex:
-    """In-memory FTS5 tables: one row per topic, one row per passage."""
+    """In-memory FTS5 table: one row per passage (text, questions, topic words), then one
+    row per family of questions the article doesn't cover."""
 
     def __init__(self) -> None:
         import sqlite3  # here, not at the top: only a free-text question pays for it
 
         cat = catalogue()
+        bank = question_bank()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._lock = threading.Lock()
-        self._db.execute("CREATE VIRTUAL TABLE topics USING "
-                         "fts5(keywords, body, tokenize='porter unicode61')")
-        self._db.execute("CREATE VIRTUAL TABLE passages USING "
-                         "fts5(body, tokenize='porter unicode61')")
-        self._topics = list(cat.topics.values())
+        self._db.execute("CREATE VIRTUAL TABLE docs USING "
+                         "fts5(body, questions, keywords, tokenize='porter unicode61')")
         self._passages = list(cat.passages)
+        self._families = list(bank.not_covered)
+        rows = [(row, p.text, " | ".join(bank.questions[p.id]),
+                 " ".join([cat.topics[p.topic].name, *cat.topics[p.topic].synonyms]))
+                for row, p in enumerate(self._passages)]
+        rows += [(len(self._passages) + i, "", " | ".join(bank.not_covered[family]), "")
+                 for i, family in enumerate(self._families)]
+        self._db.executemany("INSERT INTO docs(rowid, body, questions, keywords) "
+                             "VALUES (?, ?, ?, ?)", rows)
+        # And each question on its own, so that one close question counts in full (a
+        # question among fifteen in one column is diluted by the other fourteen).
+        self._db.execute("CREATE VIRTUAL TABLE questions USING "
+                         "fts5(body, tokenize='porter unicode61')")
+        self._question_doc: list[int] = []
+        for row, _, joined, _ in rows:
+            for question in joined.split(" | "):
+                self._question_doc.append(row)
+                self._db.execute("INSERT INTO questions(rowid, body) VALUES (?, ?)",
+                                 (len(self._question_doc) - 1, question))
+        self._documents = len(rows)
         # One alternation over every topic phrase, longest first, matched on word
         # boundaries: a single regex scan per question instead of ~450 substring tests.
-        self._phrase_rows: dict[str, set[int]] = {}
-        for row, topic in enumerate(self._topics):
+        self._topics = list(cat.topics.values())
+        self._phrase_topics: dict[str, set[str]] = {}
+        for topic in self._topics:
             for phrase in (topic.name, *topic.synonyms):
                 words = " ".join(_WORD.findall(phrase.lower()))
                 if any(w not in GENERIC for w in query_terms(words)):
-                    self._phrase_rows.setdefault(words, set()).add(row)
-        alternation = "|".join(re.escape(p) for p in sorted(self._phrase_rows, key=len,
+                    self._phrase_topics.setdefault(words, set()).add(topic.id)
+        alternation = "|".join(re.escape(p) for p in sorted(self._phrase_topics, key=len,
                                                               reverse=True))
         self._mentions = re.compile(rf"(?<![a-z0-9'])(?:{alternation})(?![a-z0-9'])")
-        self._topic_rowids = {
+        self._topic_rows = {
             t.id: [i for i, p in enumerate(self._passages) if p.topic == t.id]
             for t in self._topics
         }
-        self._db.executemany(
-            "INSERT INTO topics(rowid, keywords, body) VALUES (?, ?, ?)",
-            [(row, " ".join([t.name, *t.synonyms]),
-              " ".join(p.text for p in cat.passages_for(t.id)))
-             for row, t in enumerate(self._topics)])
-        self._db.executemany(
-            "INSERT INTO passages(rowid, body) VALUES (?, ?)",
-            [(row, p.text) for row, p in enumerate(self._passages)])
 
-    def mentioned_topics(self, text: str) -> list[int]:
-        """Rows of the topics whose name or a synonym appears in `text` as whole words.
+    def mentioned_topics(self, text: str) -> list[str]:
+        """Ids of the topics whose name or a synonym appears in `text` as whole words.
 
         Phrases made only of generic or question words ("why", "numb") don't count.
         """
         words = " ".join(_WORD.findall(text.lower().replace("\u2019", "'")))
-        rows: set[int] = set()
+        found_ids: set[str] = set()
         position = 0
         while (found := self._mentions.search(words, position)) is not None:
-            rows |= self._phrase_rows[found.group(0)]
+            found_ids |= self._phrase_topics[found.group(0)]
             # Overlapping mentions count too ("blood sugar" inside "high blood sugar").
             position = found.start() + 1
-        return sorted(rows)
+        return sorted(found_ids)
 
-    def best(self, text: str) -> Match | None:
+    @functools.lru_cache(maxsize=4096)
+    def _rows_with(self, term: str) -> frozenset[int]:
+        """The rows holding `term` (stemmed by FTS5), cached: words repeat across questions."""
+        with self._lock:
+            return frozenset(r for (r,) in self._db.execute(
+                "SELECT rowid FROM docs WHERE docs MATCH ?", ('"' + term.replace('"', "") + '"',)))
+
+    def _coverage(self, terms: list[str], row: int) -> tuple[float, int]:
+        """IDF-weighted share of `terms` found in `row` (a word found nowhere weighs most),
+        and how many of them were found."""
+        total = found = 0.0
+        count = 0
+        for term in terms:
+            rows = self._rows_with(term)
+            weight = math.log((self._documents + 1) / (len(rows) + 0.5))
+            if term in GENERIC:
+                weight *= 0.25
+            total += weight
+            if row in rows:
+                found += weight
+                count += 1
+        return (found / total if total else 0.0), count
+
+    def rank(self, text: str) -> Ranking:
         terms = query_terms(text)
         if not any(t not in GENERIC for t in terms):
-            return None
+            return Ranking(None, "empty")
         expression = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
         mentioned = self.mentioned_topics(text[:MAX_QUERY_CHARS])
-        restrict = f" AND rowid IN ({','.join(map(str, mentioned))})" if mentioned else ""
         with self._lock:
-            row = self._db.execute(
-                "SELECT rowid, bm25(topics, 4.0, 1.0) AS score FROM topics "
-                f"WHERE topics MATCH ?{restrict} ORDER BY score LIMIT 1",
-                (expression,)).fetchone()
-            if row is None or (row[1] > MIN_TOPIC_SCORE and not mentioned):
-                return None
-            topic = self._topics[row[0]]
-            rowids = self._topic_rowids[topic.id]
-            scored = dict(self._db.execute(
-                "SELECT rowid, bm25(passages) FROM passages WHERE passages MATCH ? "
-                f"AND rowid IN ({','.join(map(str, rowids))})", (expression,)).fetchall())
-        # Best body match inside the topic; ties (and no match) go to its earliest passage.
-        best = min(rowids, key=lambda r: (scored.get(r, 0.0), r))
-        return Match(self._passages[best], row[1])
+            scores = dict(self._db.execute(
+                "SELECT rowid, bm25(docs, ?, ?, ?) AS score FROM docs WHERE docs MATCH ? "
+                "ORDER BY score LIMIT 60", (*WEIGHTS, expression)).fetchall())
+            nearest = self._db.execute(
+                "SELECT rowid, bm25(questions) AS score FROM questions WHERE questions MATCH ? "
+                "ORDER BY score LIMIT 200", (expression,)).fetchall()
+        closest: dict[int, float] = {}
+        for question_row, score in nearest:
+            row = self._question_doc[question_row]
+            closest[row] = min(closest.get(row, 0.0), score)
+        # Lower is better: the document's BM25 plus its closest question's.
+        ranked = sorted(
+            ((row, scores.get(row, 0.0) + QUESTION_WEIGHT * closest.get(row, 0.0))
+             for row in scores.keys() | closest.keys()),
+            key=lambda item: (item[1], item[0]))
+        if not ranked:
+            return Ranking(None, "weak")
+        top_row, top_score = ranked[0]
+        if top_row >= len(self._passages):
+            return Ranking(None, "not_covered:" + self._families[top_row - len(self._passages)])
+        allowed = {r for t in mentioned for r in self._topic_rows[t]}
+        if allowed and top_row not in allowed:
+            # A named topic's best passage wins unless another passage fits far better.
+            inside = [(r, s) for r, s in ranked if r in allowed and s <= top_score * TOPIC_MARGIN]
+            if inside:
+                top_row, top_score = inside[0]
+        coverage, found = self._coverage(terms, top_row)
+        on_topic = bool(mentioned) or any(t in GENERIC for t in terms)
+        if coverage < MIN_COVERAGE or (not on_topic and (
+                coverage < MIN_OFF_TOPIC_COVERAGE or found < MIN_OFF_TOPIC_WORDS)):
+            return Ranking(None, "weak")
+        return Ranking(Match(self._passages[top_row], top_score, coverage))
 
 
 @functools.cache
@@ -147,7 +239,12 @@ def index() -> ArticleIndex:
     return ArticleIndex()
 
 
+def rank(text: str) -> Ranking:
+    """The passage that best answers `text`, or why the article has none."""
+    return index().rank(text)
+
+
 def best_passage(text: str) -> Passage | None:
     """The passage that best answers `text`, or None when nothing matches well enough."""
-    match = index().best(text)
+    match = index().rank(text).match
     return match.passage if match else None

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args else 2
     command, rest = args[0], args[1:]
     if command == "chat":
-        from skill.hosting.chat import main as run
+        from simulator.chat import main as run
     elif command == "serve":
         from skill.hosting.serve import main as run
     else:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from skill.hosting import chat
+from simulator import chat
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -55,8 +55,8 @@ for entry in (ROOT, ROOT / "lambda"):
 
 from lambda_function import lambda_handler  # noqa: E402
 from skill.dialog import doctor_check, guidance, locales, routine, ssml, triage  # noqa: E402
-from skill.hosting import nlu  # noqa: E402
-from skill.hosting.envelopes import Envelopes  # noqa: E402
+from simulator import nlu  # noqa: E402
+from simulator.envelopes import Envelopes  # noqa: E402
 from tools.triage_report import load as load_triage  # noqa: E402
 
 UTTERANCES = ROOT / "tests" / "data" / "heldout_utterances.tsv"

@@ -107,7 +107,7 @@ def direct(text: str) -> tuple[str, str]:
 
 def through_nlu(locale: str):
     """A rater that hears `text` as the skill does in `locale` (intent + slot values)."""
-    from skill.hosting import nlu
+    from simulator import nlu
 
     resolver = nlu.load_resolver(locale)
 

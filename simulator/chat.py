@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from skill.dialog import ssml
-from skill.hosting import nlu
-from skill.hosting.envelopes import Envelopes
+from simulator import nlu
+from simulator.envelopes import Envelopes
 
 LOCALES = ("en-US", "en-CA", "en-GB", "en-AU", "en-IN")
 CHAT_USER_ID = "amzn1.ask.account.LOCAL-CHAT-USER"

@@ -4,8 +4,9 @@ Runs the simulator in a pseudo-terminal (as a person would, so it takes the inte
 path), with a fresh memory file, and times from process start to:
 - the first `you> ` prompt;
 - the answer to "open pins and needles" (the next prompt);
-- the process's exit after Ctrl-D.
-Prints the median of a few runs. `--root` measures another checkout (e.g. the base one).
+- the process's exit after Ctrl-D;
+and the CPU time (user + system) the whole run took, which a busy machine inflates less
+than the wall-clock figures. Prints the median of a few runs. `--root` measures another checkout (e.g. the base one).
 
     .venv/bin/python bench/chat_startup.py [--root /work/wt/base] [--runs 5]
 """
@@ -43,7 +44,7 @@ def _read_until(fd: int, marker: bytes, seen: bytearray, timeout: float) -> None
             seen += chunk
 
 
-def one_run(root: Path, python: str) -> tuple[float, float, float]:
+def one_run(root: Path, python: str) -> tuple[float, float, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         pid, fd = pty.fork()
@@ -63,8 +64,9 @@ def one_run(root: Path, python: str) -> tuple[float, float, float]:
                     break
             except OSError:
                 break
-        os.waitpid(pid, 0)
-        return prompt, launched, time.perf_counter() - started
+        _, _, usage = os.wait4(pid, 0)
+        return (prompt, launched, time.perf_counter() - started,
+                usage.ru_utime + usage.ru_stime)
 
 
 def main() -> int:
@@ -75,8 +77,10 @@ def main() -> int:
     args = parser.parse_args()
     python = str(args.root / ".venv" / "bin" / "python")
     runs = [one_run(args.root, python) for _ in range(args.runs)]
-    for label, values in zip(("prompt shown", "launch answered", "launch + Ctrl-D, exited"),
-                             zip(*runs)):
+    labels = ("prompt shown", "launch answered", "launch + Ctrl-D, exited",
+              "CPU time of that run")
+    print(f"{args.root}: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for label, values in zip(labels, zip(*runs)):
         print(f"{label:26s} median {statistics.median(values) * 1000:7.0f} ms   "
               f"(min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f}, n={len(values)})")
     return 0

@@ -26,8 +26,13 @@ request, as Alexa does before it matches samples.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
+import pickle
 import re
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -37,6 +42,8 @@ SEARCH_QUERY = "AMAZON.SearchQuery"
 DEFAULT_LOCALE = "en-US"
 DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
 MODEL_DIR = Path(__file__).resolve().parents[1] / "interaction_models"
+# Written sample expressions, per model (see `load_resolver`); git-ignored, safe to delete.
+CACHE_DIR = Path(__file__).resolve().parents[1] / ".simulator" / "cache"
 
 ER_MATCH = "ER_SUCCESS_MATCH"
 ER_NO_MATCH = "ER_SUCCESS_NO_MATCH"
@@ -177,7 +184,7 @@ class Resolver:
     sample whose literal words are not all in the text, and compiles the rest on first use.
     """
 
-    def __init__(self, model_json: dict):
+    def __init__(self, model_json: dict, patterns: list[_Pattern] | None = None):
         model = model_json.get("interactionModel", model_json).get("languageModel", model_json)
         self.invocation_name: str = model.get("invocationName", "")
         self.intents: dict[str, dict[str, str]] = {
@@ -187,6 +194,9 @@ class Resolver:
         self._values = {t["name"]: _value_index(t) for t in model.get("types", [])}
         self._value_choices: dict[str, str] = {}
         self._patterns: list[_Pattern] = []
+        if patterns is not None:  # written before, for this very model (`load_resolver`)
+            self._patterns = patterns
+            return
         builtin = language()["builtin_samples"]
         for intent in model.get("intents", []):
             for sample in intent.get("samples", []):
@@ -396,9 +406,45 @@ def _literal(text: str) -> tuple[str, tuple[str, ...]]:
 
 @functools.cache
 def load_resolver(locale: str = DEFAULT_LOCALE, model_dir: str | None = None) -> Resolver:
-    """The resolver for a locale's generated model (cached: compiling takes a few ms)."""
-    path = Path(model_dir or MODEL_DIR) / f"{locale}.json"
-    return Resolver(json.loads(path.read_text(encoding="utf-8")))
+    """The resolver for a locale's generated model, its sample expressions cached on disk.
+
+    Writing ~3,500 sample expressions is most of the simulator's start, so they are kept
+    in `CACHE_DIR`, keyed on the hash of the model, `alexa_language.json`, this module and
+    the Python version: any change to one of them rebuilds them. An unreadable or
+    unwritable cache only costs time.
+    """
+    raw = (Path(model_dir or MODEL_DIR) / f"{locale}.json").read_bytes()
+    model = json.loads(raw)
+    cache = CACHE_DIR / f"{locale}-{_cache_key(raw)}.pickle"
+    try:
+        patterns = pickle.loads(cache.read_bytes())
+    except Exception:  # absent, truncated, or from a different class layout: rebuild
+        patterns = None
+    resolver = Resolver(model, patterns if isinstance(patterns, list) else None)
+    if patterns is None:
+        _write_cache(cache, resolver._patterns)
+    return resolver
+
+
+def _cache_key(model: bytes) -> str:
+    digest = hashlib.sha256(model)
+    digest.update(resources.files(__package__).joinpath("alexa_language.json").read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()[:24]
+
+
+def _write_cache(cache: Path, patterns: list[_Pattern]) -> None:
+    """Write atomically (two processes may build at once), dropping stale entries."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cache.parent.glob(f"{cache.name.rsplit('-', 1)[0]}-*.pickle"):
+            stale.unlink(missing_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache.parent, delete=False) as handle:
+            handle.write(pickle.dumps(patterns, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(handle.name, cache)
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------------------- Alexa's JSON

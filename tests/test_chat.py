@@ -281,6 +281,20 @@ def test_screen_shows_the_text_of_the_apl_document(lambda_handler):
     assert "${" not in output  # every binding in the document was resolved
 
 
+def test_every_screen_of_the_main_flows_reads_without_unresolved_data(lambda_handler):
+    flows = [["open pins and needles", "why does my leg fall asleep", "tell me more",
+              "tell me about sciatica", "should I see a doctor", "no", "no"],
+             ["give me a stretch", "next", "next"],
+             ["my face is drooping"], ["my leg has been numb for an hour"]]
+    screens = []
+    for lines in flows:
+        output = run_real_chat(lambda_handler, lines, "--screen")
+        screens += [line for line in output.splitlines()
+                    if line.startswith(("  screen: ", "          "))]
+    assert screens  # at least the stretch steps are shown
+    assert not any("${payload." in line or "${" + "data." in line for line in screens)
+
+
 def test_without_screen_the_device_gets_no_document(lambda_handler):
     output = run_real_chat(lambda_handler, ["open pins and needles", "give me a stretch"])
     assert "screen:" not in output and "directive:" not in output

@@ -3,7 +3,8 @@
 The documents here are small but shaped like real ones (a custom layout with parameters,
 a data-bound Sequence, alexa-layouts components, conditional parts), so the simulator
 keeps showing the right words whichever documents the skill sends. Every APL document the
-skill ships is also read, with its real data, through the real handler in test_chat.py.
+skill ships is read here with every data field filled; test_chat.py reads the screens of
+whole conversations through the real handler.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Why: the skill will be judged on phrasings nobody on the team has seen. This pla
 held-out set (tests/data/heldout_utterances.tsv, written without looking at the
 interaction model or the red-flag data) two ways, for each locale asked for:
 
-1. NLU: the simulator's language understanding (`skill.hosting.nlu.load_resolver(locale)
+1. NLU: the simulator's language understanding (`simulator.nlu.load_resolver(locale)
    .resolve(text)`, a strict pattern matcher built on the interaction model) -- did the
    utterance land in the expected intent (and slot value)?
 2. Outcome: a fresh session (LaunchRequest, then the utterance as an IntentRequest built

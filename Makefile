@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# `make chat` installs only the simulator's extra (not the test toolchain), unless `make
+# test` already installed everything.
+CHAT_STAMP := $(VENV)/.chat-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: test chat serve bench clean
 
@@ -15,7 +18,13 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 
-chat: $(STAMP)
+$(CHAT_STAMP): pyproject.toml
+	rm -f $(VENV)/.chat-installed-*
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	test -f $(STAMP) || $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[chat]'
+	touch $@
+
+chat: $(CHAT_STAMP)
 	$(VENV)/bin/python -m skill chat
 
 serve: $(STAMP)
@@ -25,4 +34,4 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/benchmark.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) build dist *.egg-info .simulator

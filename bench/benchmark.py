@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "lambda"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from skill.hosting.envelopes import Envelopes  # noqa: E402
+from simulator.envelopes import Envelopes  # noqa: E402
 
 OURS = ("lambda_function", str(ROOT / "lambda"))
 HELLO = ("hello_world_skill", str(ROOT / "bench"))
@@ -41,7 +41,7 @@ VARYING_SLOTS = {"QuestionIntent": "query", "SymptomStoryIntent (red flag)": "de
 
 # Our request types, each paired with the hello-world request it is compared with.
 def our_events() -> dict[str, dict]:
-    from skill.hosting import nlu
+    from simulator import nlu
 
     env = Envelopes(locale="en-US", user_id="amzn1.ask.account.bench")
     search = {"query": {"name": "query", "value": "does sitting cross legged pinch a nerve"}}

@@ -1,20 +1,29 @@
 """The typing simulator: words -> NLU -> real envelopes -> handler -> what Alexa would say.
 
 Most tests inject a stub handler that records every envelope, so the chat's own behaviour
-(sessions, silence, exit, one-shots, output) is checked exactly; one test runs
-`python -m skill chat` with piped input against the real Lambda handler.
+(sessions, silence, exit, one-shots, output) is checked exactly; the rest run the real
+`lambda_handler`: in process (screens, traces), or as `python -m skill chat` in a
+pseudo-terminal or a pipe (Ctrl-C, Ctrl-D, memory per checkout, missing dependencies).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import pty
+import select
+import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from skill.hosting import chat
+import pytest
+
+from simulator import chat, nlu
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -220,4 +229,269 @@ def test_python_m_skill_chat_with_the_real_lambda(tmp_path):
     assert "  [session ended]" in output
     assert (tmp_path / "memory.sqlite3").exists()
     assert not (tmp_path / "ignored.sqlite3").exists()
+    assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------ /intent warnings
+
+def test_intent_command_warns_about_an_intent_the_model_does_not_have():
+    output, skill = run_chat(["/intent NoSuchIntent", "/intent helpintent"])
+    warnings = [line for line in output.splitlines() if line.startswith("  (warning:")]
+    assert len(warnings) == 2
+    assert "no intent 'NoSuchIntent'" in warnings[0] and "never send it" in warnings[0]
+    assert "did you mean AMAZON.HelpIntent?" in warnings[1]
+    assert skill.requests()[:2] == ["IntentRequest NoSuchIntent", "IntentRequest helpintent"]
+
+
+def test_intent_command_warns_about_a_slot_the_intent_does_not_declare():
+    output, _ = run_chat(["/intent TopicIntent topc=sciatica"])
+    assert "(warning: TopicIntent has no slot 'topc' (it has: topic)" in output
+
+
+def test_intent_command_with_a_known_intent_and_slot_does_not_warn():
+    output, _ = run_chat(["/intent TopicIntent topic=sciatica", "/intent AMAZON.HelpIntent"])
+    assert "warning" not in output
+
+
+def test_intent_command_alone_lists_the_models_intents():
+    output, skill = run_chat(["/intent"])
+    assert "intents in the model:" in output and "TopicIntent" in output
+    assert "AMAZON.StopIntent" in output
+    assert skill.events == []
+
+
+# ------------------------------------------------------------------ the real skill
+
+def run_real_chat(lambda_handler, lines, *args):
+    out = io.StringIO()
+    status = chat.main(list(args), handler=lambda_handler,
+                       stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out)
+    assert status == 0
+    return out.getvalue()
+
+
+def test_screen_shows_the_text_of_the_apl_document(lambda_handler):
+    output = run_real_chat(lambda_handler, ["open pins and needles", "give me a stretch"],
+                           "--screen")
+    lines = output.splitlines()
+    start = lines.index("  screen: Seated stretch · Step 1 of 6")
+    shown = [line.strip() for line in lines[start + 1:start + 5]]
+    assert shown[0] == "Sit tall"
+    assert "Uncross your legs" in shown[1]
+    assert "${" not in output  # every binding in the document was resolved
+
+
+def test_every_screen_of_the_main_flows_reads_without_unresolved_data(lambda_handler):
+    flows = [["open pins and needles", "why does my leg fall asleep", "tell me more",
+              "tell me about sciatica", "should I see a doctor", "no", "no"],
+             ["give me a stretch", "next", "next"],
+             ["my face is drooping"], ["my leg has been numb for an hour"]]
+    screens = []
+    for lines in flows:
+        output = run_real_chat(lambda_handler, lines, "--screen")
+        screens += [line for line in output.splitlines()
+                    if line.startswith(("  screen: ", "          "))]
+    assert screens  # at least the stretch steps are shown
+    assert not any("${payload." in line or "${" + "data." in line for line in screens)
+
+
+def test_without_screen_the_device_gets_no_document(lambda_handler):
+    output = run_real_chat(lambda_handler, ["open pins and needles", "give me a stretch"])
+    assert "screen:" not in output and "directive:" not in output
+    assert "Sit tall" in output  # spoken, not shown
+
+
+def test_trace_records_every_envelope_and_the_skills_answer(lambda_handler, tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    run_real_chat(lambda_handler, ["open pins and needles", "exit"], "--trace", str(trace))
+    records = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert [r["request"]["request"]["type"] for r in records] == \
+        ["LaunchRequest", "SessionEndedRequest"]
+    assert records[1]["request"]["request"]["reason"] == "USER_INITIATED"
+    assert "Welcome" in records[0]["response"]["response"]["outputSpeech"]["ssml"]
+
+
+# ------------------------------------------------------------------ Ctrl-C and Ctrl-D
+
+PROMPT = b"you> "
+
+
+class Terminal:
+    """`python -m skill chat` in a pseudo-terminal, typed at as a person would."""
+
+    def __init__(self, *args: str, cwd: Path = ROOT, env: dict | None = None):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child becomes the simulator
+            os.chdir(cwd)
+            os.execve(sys.executable, [sys.executable, "-m", "skill", "chat", *args],
+                      env or _clean_env())
+        self.seen = bytearray()
+        self.cursor = 0
+
+    def wait_for(self, marker: bytes, timeout: float = 60) -> None:
+        """Read until `marker` appears after the previous marker waited for."""
+        deadline = time.monotonic() + timeout
+        while (found := self.seen.find(marker, self.cursor)) < 0:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, f"no {marker!r}; screen so far: {bytes(self.seen)!r}"
+            self.seen += os.read(self.fd, 4096)
+        self.cursor = found + len(marker)
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def finish(self, timeout: float = 60) -> tuple[int, str]:
+        """Read until the child exits; (exit status, everything it printed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
+            try:
+                chunk = os.read(self.fd, 4096) if ready else b""
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if ready and not chunk:
+                break
+            self.seen += chunk
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        return os.waitstatus_to_exitcode(status), self.seen.decode("utf-8", "replace")
+
+
+def _clean_env(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("SKILL_TABLE", "SKILL_ID",
+                                                            "SKILL_SQLITE_PATH")}
+    env.update(extra)
+    return env
+
+
+def _records(trace: Path) -> list[dict]:
+    return [json.loads(line) for line in trace.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("key", [b"\x03", b"\x04"], ids=["ctrl-c", "ctrl-d"])
+def test_ctrl_c_and_ctrl_d_end_the_session_cleanly(tmp_path, key):
+    trace = tmp_path / "trace.jsonl"
+    terminal = Terminal("--db", str(tmp_path / "memory.sqlite3"), "--trace", str(trace))
+    terminal.wait_for(PROMPT)
+    terminal.type(b"open pins and needles\r")
+    terminal.wait_for(b"[session open]")
+    terminal.wait_for(PROMPT)
+    terminal.type(key)
+    status, screen = terminal.finish()
+    assert status == 0, screen
+    assert "Traceback" not in screen and "KeyboardInterrupt" not in screen
+    assert "-> SessionEndedRequest (USER_INITIATED)" in screen
+    ended = _records(trace)[-1]["request"]
+    assert ended["request"] == {**ended["request"], "type": "SessionEndedRequest",
+                                "reason": "USER_INITIATED"}
+    assert ended["session"]["sessionId"] == _records(trace)[0]["request"]["session"]["sessionId"]
+
+
+def test_ctrl_c_with_no_session_open_just_leaves(tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    terminal = Terminal("--db", str(tmp_path / "memory.sqlite3"), "--trace", str(trace))
+    terminal.wait_for(PROMPT)
+    terminal.type(b"\x03")
+    status, screen = terminal.finish()
+    assert status == 0 and "Traceback" not in screen
+    assert not trace.exists() or trace.read_text() == ""  # nothing to end, nothing sent
+
+
+def test_sigint_on_piped_input_also_ends_cleanly(tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skill", "chat", "--db", str(tmp_path / "m.sqlite3"),
+         "--trace", str(trace)],
+        cwd=ROOT, env=_clean_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    process.stdin.write("open pins and needles\n")
+    process.stdin.flush()
+    seen = ""
+    while "[session open]" not in seen:
+        line = process.stdout.readline()
+        assert line, "the chat ended early"
+        seen += line
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert _records(trace)[-1]["request"]["request"]["reason"] == "USER_INITIATED"
+
+
+# ------------------------------------------------------------------ memory per checkout
+
+def _clone(target: Path) -> Path:
+    """A copy of what the simulator runs from, standing in for a fresh clone."""
+    model_dir = nlu.MODEL_DIR.relative_to(ROOT)
+    for part in ("skill", "simulator", "lambda", str(model_dir)):
+        shutil.copytree(ROOT / part, target / part,
+                        ignore=shutil.ignore_patterns("__pycache__", ".simulator"))
+    return target
+
+
+def _chat_in(checkout: Path, home: Path, *args: str, lines=("open pins and needles",)) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "skill", "chat", *args], input="\n".join(lines) + "\n",
+        capture_output=True, text=True, cwd=checkout, timeout=120,
+        env=_clean_env(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"),
+                       XDG_STATE_HOME=str(home / ".state")))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    return result.stdout
+
+
+def test_each_checkout_has_its_own_memory_and_a_fresh_clone_starts_fresh(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    first = _clone(tmp_path / "first")
+    second = _clone(tmp_path / "second")
+    said = _chat_in(first, home)
+    assert "not a substitute for professional medical advice" in said
+    assert "welcome back" not in said.lower()
+    assert "welcome back" in _chat_in(first, home).lower()  # remembered in this checkout
+    assert (first / ".simulator" / "memory.sqlite3").is_file()
+    said = _chat_in(second, home)  # another clone on the same machine, same user
+    assert "welcome back" not in said.lower() and "not a substitute" in said
+    assert list(home.rglob("*")) == []  # nothing kept outside the checkouts
+
+
+def test_forget_erases_the_memory_from_the_command_line_and_mid_chat(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    checkout = _clone(tmp_path / "clone")
+    _chat_in(checkout, home)
+    assert "welcome back" not in _chat_in(checkout, home, "--forget").lower()
+    said = _chat_in(checkout, home, lines=["open pins and needles", "/forget",
+                                           "open pins and needles"])
+    assert said.lower().count("welcome back") == 1  # before /forget, not after
+    assert "(memory erased" in said
+
+
+def test_the_banner_says_where_the_memory_is(tmp_path):
+    terminal = Terminal("--db", str(tmp_path / "memory.sqlite3"))
+    terminal.wait_for(PROMPT)
+    terminal.type(b"\x04")
+    status, screen = terminal.finish()
+    assert status == 0
+    assert f"Memory: {tmp_path / 'memory.sqlite3'} (/forget erases it)" in screen
+
+
+# ------------------------------------------------------------------ what to install
+
+def test_without_its_dependencies_the_chat_says_what_to_install():
+    result = subprocess.run([sys.executable, "-S", "-m", "skill", "chat"], input="",
+                            capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env=_clean_env())
+    assert result.returncode == 1
+    assert "not installed" in result.stderr and "pip install -e '.[chat]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_outside_a_checkout_the_chat_says_where_the_simulator_is(tmp_path):
+    shutil.copytree(ROOT / "skill", tmp_path / "skill",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run([sys.executable, "-S", "-m", "skill", "chat"], input="",
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                            env=_clean_env())
+    assert result.returncode == 1
+    assert "source checkout" in result.stderr and "make chat" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,7 +1,7 @@
 """The generated interaction models: up to date, and acceptable to Alexa in every locale.
 
 These checks read the generated files themselves (not the builder's own validation), so a
-hand edit or a builder bug is caught too. Rules come from skill/hosting/alexa_language.json,
+hand edit or a builder bug is caught too. Rules come from simulator/alexa_language.json,
 which records Alexa's documented requirements.
 """
 
@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "interaction_models"
 LOCALES = ("en-US", "en-CA", "en-GB", "en-AU", "en-IN")
-LANGUAGE = json.loads((ROOT / "skill/hosting/alexa_language.json").read_text("utf-8"))
+LANGUAGE = json.loads((ROOT / "simulator/alexa_language.json").read_text("utf-8"))
 SETTINGS = json.loads((MODELS / "source/locales.json").read_text("utf-8"))
 REQUIRED_BUILTINS = (
     "AMAZON.HelpIntent", "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.FallbackIntent",
@@ -353,7 +353,7 @@ def sandbox(tmp_path):
     """A copy of the sources in a temporary repository root, for the builder to break."""
     (tmp_path / "interaction_models").mkdir()
     shutil.copytree(MODELS / "source", tmp_path / "interaction_models" / "source")
-    for relative in ("skill/content/topics.json", "skill/hosting/alexa_language.json"):
+    for relative in ("skill/content/topics.json", "simulator/alexa_language.json"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, tmp_path / relative)
     return tmp_path

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.dialog import ssml
-from skill.hosting.envelopes import Envelopes
+from simulator.envelopes import Envelopes
 
 INTENTS = [
     "WhyLegFallsAsleepIntent", "TopicIntent", "QuestionIntent", "TellMeMoreIntent",

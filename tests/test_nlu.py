@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skill.alexa.context import slot_values
-from skill.hosting import nlu
-from skill.hosting.envelopes import Envelopes
+from simulator import nlu
+from simulator.envelopes import Envelopes
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ("en-US", "en-CA", "en-GB", "en-AU", "en-IN")

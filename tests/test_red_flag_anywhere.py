@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.dialog import doctor_check, ssml
-from skill.hosting import nlu
-from skill.hosting.envelopes import Envelopes
+from simulator import nlu
+from simulator.envelopes import Envelopes
 
 NUMBERS = {"en-US": "911", "en-CA": "911", "en-GB": "999", "en-AU": "000", "en-IN": "112"}
 

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from skill.dialog import routine, ssml
-from skill.hosting.envelopes import Envelopes
+from simulator.envelopes import Envelopes
 
 BREAK = re.compile(r'<break time="(\d+(?:\.\d+)?)(ms|s)"/>')
 APL_DIRECTIVE = "Alexa.Presentation.APL.RenderDocument"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from skill.dialog import locales, triage
-from skill.hosting import nlu
+from simulator import nlu
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAGMENT = json.loads((ROOT / "interaction_models/source/safety.json").read_text("utf-8"))

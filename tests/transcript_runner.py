@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from skill.dialog import ssml
-from skill.hosting import nlu
-from skill.hosting.envelopes import Envelopes
+from simulator import nlu
+from simulator.envelopes import Envelopes
 
 TRANSCRIPTS = Path(__file__).resolve().parent / "transcripts"
 KNOWN_TURN_KEYS = {

@@ -42,7 +42,7 @@ def paths(root: Path) -> dict[str, Path]:
         "source": root / "interaction_models" / "source",
         "out": root / "interaction_models",
         "topics": root / "skill" / "content" / "topics.json",
-        "language": root / "skill" / "hosting" / "alexa_language.json",
+        "language": root / "simulator" / "alexa_language.json",
     }
 
 

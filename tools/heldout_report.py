@@ -5,7 +5,7 @@ Why: the skill will be judged on phrasings nobody on the team has seen. This pla
 held-out set (tests/data/heldout_utterances.tsv, written without looking at the
 interaction model or the red-flag data) two ways, for each locale asked for:
 
-1. NLU: the simulator's language understanding (`skill.hosting.nlu.load_resolver(locale)
+1. NLU: the simulator's language understanding (`simulator.nlu.load_resolver(locale)
    .resolve(text)`, a strict pattern matcher built on the interaction model) -- did the
    utterance land in the expected intent (and slot value)?
 2. Outcome: a fresh session (LaunchRequest, then the utterance as an IntentRequest built
@@ -55,8 +55,8 @@ for entry in (ROOT, ROOT / "lambda"):
 
 from lambda_function import lambda_handler  # noqa: E402
 from skill.dialog import doctor_check, guidance, locales, routine, ssml, triage  # noqa: E402
-from skill.hosting import nlu  # noqa: E402
-from skill.hosting.envelopes import Envelopes  # noqa: E402
+from simulator import nlu  # noqa: E402
+from simulator.envelopes import Envelopes  # noqa: E402
 from tools.triage_report import load as load_triage  # noqa: E402
 
 UTTERANCES = ROOT / "tests" / "data" / "heldout_utterances.tsv"

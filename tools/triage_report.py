@@ -7,7 +7,7 @@ care and counts as found), exact agreement, the confusion matrix, the false-alar
 (ordinary texts rated urgent or emergency), and every miss.
 
 With --nlu it also runs each text the way the skill hears it: through the simulator's
-language understanding for each locale (skill/hosting/nlu.py, built on the generated
+language understanding for each locale (simulator/nlu.py, built on the generated
 interaction models), then triage over the slot values Alexa would send, then the skill's
 preemption rule (`triage.preempting_level`): the level of guidance the user would hear.
 A red flag that lands in an intent without a slot never reaches triage, and shows up here
@@ -107,7 +107,7 @@ def direct(text: str) -> tuple[str, str]:
 
 def through_nlu(locale: str):
     """A rater that hears `text` as the skill does in `locale` (intent + slot values)."""
-    from skill.hosting import nlu
+    from simulator import nlu
 
     resolver = nlu.load_resolver(locale)
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from skill.hosting.nlu import DEFAULT_SKILL_ID
+from simulator.nlu import DEFAULT_SKILL_ID
 
 API_ENDPOINT = "https://api.amazonalexa.com"
 DEFAULT_USER_ID = "amzn1.ask.account.SIMULATED-USER"

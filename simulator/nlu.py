@@ -26,8 +26,13 @@ request, as Alexa does before it matches samples.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
+import pickle
 import re
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -36,7 +41,9 @@ FALLBACK_INTENT = "AMAZON.FallbackIntent"
 SEARCH_QUERY = "AMAZON.SearchQuery"
 DEFAULT_LOCALE = "en-US"
 DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
-MODEL_DIR = Path(__file__).resolve().parents[2] / "interaction_models"
+MODEL_DIR = Path(__file__).resolve().parents[1] / "interaction_models"
+# Written sample expressions, per model (see `load_resolver`); git-ignored, safe to delete.
+CACHE_DIR = Path(__file__).resolve().parents[1] / ".simulator" / "cache"
 
 ER_MATCH = "ER_SUCCESS_MATCH"
 ER_NO_MATCH = "ER_SUCCESS_NO_MATCH"
@@ -147,20 +154,37 @@ class Resolution:
 
 @dataclass(frozen=True)
 class _Pattern:
+    """One sample as a regular expression, compiled on first use (see `Resolver`)."""
+
     intent: str
     sample: str
-    regex: re.Pattern
+    source: str
+    anchors: frozenset[str]  # literal words any matching text must contain
     slot_names: tuple[str, ...]
     tier: int
     from_model: bool
     literal_chars: int
     order: int
 
+    @property
+    def regex(self) -> re.Pattern:
+        return _regex(self.source)
+
+
+# Compiling every sample's expression up front took seconds at each start (~3,500 per
+# locale); compiled on demand and shared by every locale, a request compiles only the few
+# samples whose literal words it contains.
+_regex = functools.cache(re.compile)
+
 
 class Resolver:
-    """Resolves text against one locale's interaction model (the generated JSON, as a dict)."""
+    """Resolves text against one locale's interaction model (the generated JSON, as a dict).
 
-    def __init__(self, model_json: dict):
+    Building one only writes each sample's expression as text; `resolve` skips every
+    sample whose literal words are not all in the text, and compiles the rest on first use.
+    """
+
+    def __init__(self, model_json: dict, patterns: list[_Pattern] | None = None):
         model = model_json.get("interactionModel", model_json).get("languageModel", model_json)
         self.invocation_name: str = model.get("invocationName", "")
         self.intents: dict[str, dict[str, str]] = {
@@ -168,8 +192,11 @@ class Resolver:
             for intent in model.get("intents", [])
         }
         self._values = {t["name"]: _value_index(t) for t in model.get("types", [])}
-        self._equivalents = _equivalence_table()
+        self._value_choices: dict[str, str] = {}
         self._patterns: list[_Pattern] = []
+        if patterns is not None:  # written before, for this very model (`load_resolver`)
+            self._patterns = patterns
+            return
         builtin = language()["builtin_samples"]
         for intent in model.get("intents", []):
             for sample in intent.get("samples", []):
@@ -194,21 +221,26 @@ class Resolver:
         if custom and literal_words >= 2:
             variants.append((TIER_UNKNOWN_VALUE, True))
         for tier, open_custom in variants:
-            regex, names = self._compile(parts, slots, open_custom)
-            if regex is None:
+            source, anchors, names = self._compile(parts, slots, open_custom)
+            if source is None:
                 continue
-            self._patterns.append(_Pattern(intent, sample, regex, names, tier, from_model,
-                                           len(literal.replace(" ", "")), len(self._patterns)))
+            self._patterns.append(_Pattern(intent, sample, source, anchors, names, tier,
+                                           from_model, len(literal.replace(" ", "")),
+                                           len(self._patterns)))
 
-    def _compile(self, parts, slots, open_custom) -> tuple[re.Pattern | None, tuple[str, ...]]:
-        pieces, names = [], []
+    def _compile(self, parts, slots, open_custom) -> tuple[str | None, frozenset[str],
+                                                         tuple[str, ...]]:
+        """The sample's expression (as text), its anchor words and its slot names, in order."""
+        pieces, anchors, names = [], set(), []
         for kind, part in parts:
             if kind == "text":
-                pieces.append(self._literal(part))
+                literal, words = _literal(part)
+                pieces.append(literal)
+                anchors.update(words)
                 continue
             slot_type = slots.get(part)
             if slot_type is None:
-                return None, ()  # undeclared slot: the model tests report it
+                return None, frozenset(), ()  # undeclared slot: the model tests report it
             names.append(part)
             if slot_type == SEARCH_QUERY:
                 pieces.append(f"({_ANY_TEXT})")
@@ -217,30 +249,21 @@ class Resolver:
             elif open_custom:
                 pieces.append(f"{_ARTICLE}({_FEW_WORDS})")
             else:
-                spoken = sorted(self._values.get(slot_type, {}), key=len, reverse=True)
-                if not spoken:
-                    return None, ()
-                pieces.append(f"{_ARTICLE}({'|'.join(map(re.escape, spoken))})")
+                choices = self._choices(slot_type)
+                if not choices:
+                    return None, frozenset(), ()
+                pieces.append(f"{_ARTICLE}({choices})")
         body = " ".join(pieces)
         # An optional article before a slot sits after the joining space; "the {topic}" and
         # "{topic}" samples therefore overlap harmlessly.
-        return re.compile(f"^{body}$"), tuple(names)
+        return f"^{body}$", frozenset(anchors), tuple(names)
 
-    def _literal(self, text: str) -> str:
-        words = text.split()
-        out, i = [], 0
-        while i < len(words):
-            for variants in self._equivalents:
-                hit = next((v for v in variants if words[i:i + len(v.split())] == v.split()),
-                           None)
-                if hit:
-                    out.append("(?:" + "|".join(re.escape(v) for v in variants) + ")")
-                    i += len(hit.split())
-                    break
-            else:
-                out.append(re.escape(words[i]))
-                i += 1
-        return " ".join(out)
+    def _choices(self, slot_type: str) -> str:
+        """A custom slot's spoken values and synonyms as one alternation, longest first."""
+        if slot_type not in self._value_choices:
+            spoken = sorted(self._values.get(slot_type, {}), key=len, reverse=True)
+            self._value_choices[slot_type] = "|".join(map(re.escape, spoken))
+        return self._value_choices[slot_type]
 
     # -- matching
 
@@ -248,9 +271,12 @@ class Resolver:
         """The intent and slots Alexa would send for `text` (FallbackIntent when nothing fits)."""
         variants = [v for v in heard_variants(text) if v]
         heard = min(variants, key=len) if variants else ""
+        words = [frozenset(v.split()) for v in variants]
         best, best_key = None, None
         for pattern in self._patterns:
-            for variant in variants:
+            for variant, variant_words in zip(variants, words):
+                if not pattern.anchors <= variant_words:
+                    continue  # a literal word of the sample is missing: cannot match
                 match = pattern.regex.match(variant)
                 if not match:
                     continue
@@ -344,10 +370,81 @@ def _equivalence_table() -> tuple[tuple[str, ...], ...]:
 
 
 @functools.cache
+def _equivalents_by_first_word() -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """First word -> [(a phrasing's words, its group as an alternation)], in table order."""
+    index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for group in _equivalence_table():
+        choices = "(?:" + "|".join(re.escape(v) for v in group) + ")"
+        for variant in group:
+            words = tuple(variant.split())
+            index.setdefault(words[0], []).append((words, choices))
+    return index
+
+
+@functools.cache
+def _literal(text: str) -> tuple[str, tuple[str, ...]]:
+    """Normalized sample words as an expression, and the words it requires as they are.
+
+    A phrasing with equivalents ("what is" / "what's") becomes an alternation and requires
+    no particular word; every other word is required literally.
+    """
+    words = text.split()
+    index = _equivalents_by_first_word()
+    out, required, i = [], [], 0
+    while i < len(words):
+        for phrasing, choices in index.get(words[i], ()):
+            if tuple(words[i:i + len(phrasing)]) == phrasing:
+                out.append(choices)
+                i += len(phrasing)
+                break
+        else:
+            out.append(re.escape(words[i]))
+            required.append(words[i])
+            i += 1
+    return " ".join(out), tuple(required)
+
+
+@functools.cache
 def load_resolver(locale: str = DEFAULT_LOCALE, model_dir: str | None = None) -> Resolver:
-    """The resolver for a locale's generated model (cached: compiling takes a few ms)."""
-    path = Path(model_dir or MODEL_DIR) / f"{locale}.json"
-    return Resolver(json.loads(path.read_text(encoding="utf-8")))
+    """The resolver for a locale's generated model, its sample expressions cached on disk.
+
+    Writing ~3,500 sample expressions is most of the simulator's start, so they are kept
+    in `CACHE_DIR`, keyed on the hash of the model, `alexa_language.json`, this module and
+    the Python version: any change to one of them rebuilds them. An unreadable or
+    unwritable cache only costs time.
+    """
+    raw = (Path(model_dir or MODEL_DIR) / f"{locale}.json").read_bytes()
+    model = json.loads(raw)
+    cache = CACHE_DIR / f"{locale}-{_cache_key(raw)}.pickle"
+    try:
+        patterns = pickle.loads(cache.read_bytes())
+    except Exception:  # absent, truncated, or from a different class layout: rebuild
+        patterns = None
+    resolver = Resolver(model, patterns if isinstance(patterns, list) else None)
+    if patterns is None:
+        _write_cache(cache, resolver._patterns)
+    return resolver
+
+
+def _cache_key(model: bytes) -> str:
+    digest = hashlib.sha256(model)
+    digest.update(resources.files(__package__).joinpath("alexa_language.json").read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()[:24]
+
+
+def _write_cache(cache: Path, patterns: list[_Pattern]) -> None:
+    """Write atomically (two processes may build at once), dropping stale entries."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cache.parent.glob(f"{cache.name.rsplit('-', 1)[0]}-*.pickle"):
+            stale.unlink(missing_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache.parent, delete=False) as handle:
+            handle.write(pickle.dumps(patterns, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(handle.name, cache)
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------------------- Alexa's JSON

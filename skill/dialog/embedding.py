@@ -34,7 +34,7 @@ class ModelMissing(RuntimeError):
 class StaticModel:
     """The tokenizer and the token-vector matrix, loaded once."""
 
-    def __init__(self, directory: Path = MODEL_DIR) -> None:
+    def __init__(self, directory: Path) -> None:
         manifest_path = directory / "manifest.json"
         if not manifest_path.is_file():
             raise ModelMissing(f"no static model in {directory}")
@@ -70,7 +70,7 @@ class StaticModel:
 
 @functools.cache
 def _model_cached() -> StaticModel:
-    return StaticModel()
+    return StaticModel(MODEL_DIR)
 
 
 def model() -> StaticModel:

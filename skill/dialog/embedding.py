@@ -46,7 +46,8 @@ class StaticModel:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.vectors = np.load(directory / "embeddings.npy", allow_pickle=False)
+        # memory-mapped: only the rows a text uses are ever read from disk
+        self.vectors = np.load(directory / "embeddings.npy", mmap_mode="r", allow_pickle=False)
         self.dims = int(self.vectors.shape[1])
         unk = manifest.get("unk_token")
         self.unk_id = self.tokenizer.token_to_id(unk) if unk else None
@@ -59,11 +60,17 @@ class StaticModel:
         np = self._np
         texts = [text[:MAX_CHARS] for text in texts]
         encodings = self.tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+        ids = [[i for i in encoding.ids if i != self.unk_id] for encoding in encodings]
+        counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
-        for row, encoding in enumerate(encodings):
-            ids = [i for i in encoding.ids if i != self.unk_id]
-            if ids:
-                out[row] = self.vectors[ids].astype(np.float32).mean(axis=0)
+        if counts.any():
+            # one gather and one segmented sum for the whole batch, not a loop per text
+            rows = self.vectors[np.fromiter((i for row in ids for i in row), dtype=np.int64,
+                                            count=int(counts.sum()))].astype(np.float32)
+            filled = counts > 0
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[filled]
+            out[filled] = np.add.reduceat(rows, starts, axis=0)
+        # the mean's division is dropped: scaling to unit length removes it anyway
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 from dataclasses import dataclass
 
@@ -86,16 +87,35 @@ class _Detector:
         return float(np.partition(picked, picked.size - k)[-k:].mean())
 
     def suspect(self, text: str) -> Suspicion | None:
-        similarities = self.vectors @ self._encode([text[:MAX_CHARS]])[0]
-        ordinary = self._top_mean(similarities, self.ordinary_rows)
+        text = text[:MAX_CHARS]
         best = None
-        for flag, rows in zip(FLAGS, self.rows):
-            score = self._top_mean(similarities, rows)
-            if best is None or score - ordinary > best.margin:
-                best = Suspicion(flag, round(score, 4), round(score - ordinary, 4))
+        for similarities in self._encode([text, *clauses(text)]) @ self.vectors.T:
+            ordinary = self._top_mean(similarities, self.ordinary_rows)
+            for flag, rows in zip(FLAGS, self.rows):
+                score = self._top_mean(similarities, rows)
+                if best is None or score - ordinary > best.margin:
+                    best = Suspicion(flag, round(score, 4), round(score - ordinary, 4))
         if best.score >= self.min_similarity and best.margin >= self.min_margin:
             return best
         return None
+
+
+# A long story's mean vector dilutes the one clause that matters ("...and then he asked me
+# whose house this was"), so stories of LONG_STORY_WORDS or more are also judged clause by
+# clause (at most MAX_CLAUSES clauses of at least MIN_CLAUSE_WORDS words).
+LONG_STORY_WORDS = 20
+MIN_CLAUSE_WORDS = 4
+MAX_CLAUSES = 16
+_CLAUSE_BREAK = re.compile(r"[.!?;:]+|,\s*(?:and|but|then|so)\b|\b(?:and then|but then|and now)\b",
+                           re.IGNORECASE)
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a long story worth judging on their own; none for a short text."""
+    if len(text.split()) < LONG_STORY_WORDS:
+        return []
+    parts = (part.strip() for part in _CLAUSE_BREAK.split(text))
+    return [part for part in parts if len(part.split()) >= MIN_CLAUSE_WORDS][:MAX_CLAUSES]
 
 
 _lock = threading.Lock()

@@ -35,6 +35,10 @@ EFFECT_DESCRIPTIONS = [
     ("the ache in my calf is so fierce I've been in tears all evening", "severe_pain"),
     ("my foot went numb at lunchtime yesterday and it still hasn't come back",
      "continuous_numbness"),
+    # a long story: the sign is one clause of many (judged clause by clause)
+    ("we spent the whole morning at the garden centre and had tea and scones in the cafe, "
+     "then on the drive home my husband turned to me and asked who I was and where we were "
+     "going", "confusion"),
 ]
 
 ORDINARY_STORIES = [
@@ -48,6 +52,8 @@ ORDINARY_STORIES = [
     "my son's face fell when he lost the match",
     "it hurt like mad for a few seconds when the feeling came back, then nothing",
     "thank you, that helps",
+    ("I had a lovely lunch with my sister at the new Italian place on the high street, we "
+     "shared a tiramisu, and then my foot went to sleep under the table for a minute or so"),
 ]
 
 

@@ -10,7 +10,7 @@ more); every later call is a tokenisation, a mean of rows and one matrix-vector 
   and encoding the bank;
 - for scale, a hello-world ask-sdk-core skill's cold start (import + one LaunchRequest)
   in the same run, and the ratio of the detector's first call to it;
-then warm suspect() over the texts of the labelled triage set: median, p99, max, and a
+wall and CPU time; then warm suspect() over the texts of the labelled triage set: median, p99, max, and a
 2,000-character text. Plus the model's size on disk. Numbers, not assertions.
 
 Usage: python bench/detector_cost.py [--fresh N]
@@ -34,23 +34,24 @@ LABELLED = ROOT / "tests" / "data" / "triage_labelled.tsv"
 _CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 from skill.dialog import suspicion, embedding
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 import numpy, tokenizers
 t2 = time.perf_counter()
 embedding.model()
 t3 = time.perf_counter()
 found = suspicion.suspect("my leg fell asleep on the train and now I can't lift my foot")
-t4 = time.perf_counter()
+t4, c4 = time.perf_counter(), time.process_time()
 print(json.dumps({"import": t1 - t0, "libraries": t2 - t1, "model": t3 - t2, "bank": t4 - t3,
-                  "first_call": t4 - t1, "found": found.flag if found else None}))
+                  "first_call": t4 - t1, "first_call_cpu": c4 - c1,
+                  "found": found.flag if found else None}))
 """
 
 _HELLO = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 import hello_world_skill
 event = {"version": "1.0", "session": {"new": True, "sessionId": "s",
          "application": {"applicationId": "a"}, "user": {"userId": "u"}},
@@ -59,7 +60,7 @@ event = {"version": "1.0", "session": {"new": True, "sessionId": "s",
          "request": {"type": "LaunchRequest", "requestId": "r",
                      "timestamp": "2024-01-01T00:00:00Z", "locale": "en-US"}}
 hello_world_skill.lambda_handler(event, None)
-print(json.dumps({"cold": time.perf_counter() - t0}))
+print(json.dumps({"cold": time.perf_counter() - t0, "cold_cpu": time.process_time() - c0}))
 """
 
 
@@ -97,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     hello_cold = median("cold", hello)
     print(f"  hello-world skill cold start   {ms(hello_cold)}  (same run)")
     print(f"  first call / hello-world cold  {median('first_call') / hello_cold:8.2f} x")
+    # CPU time is steadier than wall time when other work shares the machine
+    print(f"  first call, CPU time           {ms(median('first_call_cpu'))}   hello-world cold "
+          f"start, CPU time {ms(median('cold_cpu', hello))}")
 
     from skill.dialog import suspicion
 

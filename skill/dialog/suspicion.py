@@ -115,7 +115,8 @@ def clauses(text: str) -> list[str]:
     if len(text.split()) < LONG_STORY_WORDS:
         return []
     parts = (part.strip() for part in _CLAUSE_BREAK.split(text))
-    return [part for part in parts if len(part.split()) >= MIN_CLAUSE_WORDS][:MAX_CLAUSES]
+    return [part for part in parts
+            if len(part.split()) >= MIN_CLAUSE_WORDS and part != text.strip()][:MAX_CLAUSES]
 
 
 _lock = threading.Lock()

@@ -219,3 +219,10 @@ def test_no_bank_sentence_or_test_example_is_copied_from_the_tuning_set():
             tuning = {row["text"].lower().strip()
                       for row in csv.DictReader(handle, delimiter="\t")}
         assert not bank & tuning
+
+
+def test_every_suspected_flag_is_a_triage_flag():
+    """The skill asks about, and gives guidance for, the flag the detector names."""
+    from skill.dialog import triage
+
+    assert set(suspicion.FLAGS) <= set(triage.flag_ids())

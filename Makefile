@@ -5,17 +5,26 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # `make chat` installs only the simulator's extra (not the test toolchain), unless `make
 # test` already installed everything.
 CHAT_STAMP := $(VENV)/.chat-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The red-flag detector's static embedding model, distilled at build time (gitignored);
+# tools/build_static_model.py does nothing when the built model is already current.
+MODEL  := skill/dialog/model/manifest.json
 
-.PHONY: test chat serve bench clean
+.PHONY: test chat serve bench clean model
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	$(VENV)/bin/python -m pip install --quiet -e '.[test,model-build]'
 	touch $@
 
-test: $(STAMP)
+$(MODEL): tools/build_static_model.py | $(STAMP)
+	$(VENV)/bin/python tools/build_static_model.py
+
+model: $(STAMP)
+	$(VENV)/bin/python tools/build_static_model.py
+
+test: $(STAMP) $(MODEL)
 	$(VENV)/bin/python -m pytest
 
 $(CHAT_STAMP): pyproject.toml
@@ -27,10 +36,10 @@ $(CHAT_STAMP): pyproject.toml
 chat: $(CHAT_STAMP)
 	$(VENV)/bin/python -m skill chat
 
-serve: $(STAMP)
+serve: $(STAMP) $(MODEL)
 	$(VENV)/bin/python -m skill serve --host 127.0.0.1 --port 8080
 
-bench: $(STAMP)
+bench: $(STAMP) $(MODEL)
 	$(VENV)/bin/python bench/benchmark.py
 
 clean:

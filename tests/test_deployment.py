@@ -40,6 +40,8 @@ EMERGENCY_NUMBERS = {"en-US": "911", "en-CA": "911", "en-GB": "999", "en-AU": "0
 MEDICAL_LINE = "not a substitute for professional medical advice"
 # Shipped by the Lambda Python runtime; deliberately left out of the zip (see requirements).
 RUNTIME_PROVIDED = {"boto3", "botocore", "jmespath", "s3transfer"}
+# Declared by tokenizers for downloads from a model hub, which the skill never does.
+NOT_USED_AT_RUNTIME = {"huggingface-hub"}
 # Alexa regions' recommended AWS regions (Lambda endpoints).
 CFN_LINT_REGIONS = ["us-east-1", "eu-west-1", "us-west-2"]
 
@@ -520,7 +522,7 @@ def runtime_closure(roots: list[str]) -> set[str]:
     todo = [canonicalize_name(r) for r in roots]
     while todo:
         name = todo.pop()
-        if name in seen or name in RUNTIME_PROVIDED:
+        if name in seen or name in RUNTIME_PROVIDED or name in NOT_USED_AT_RUNTIME:
             continue
         seen.add(name)
         for spec in metadata.requires(name) or []:
@@ -534,7 +536,8 @@ def runtime_closure(roots: list[str]) -> set[str]:
 
 def test_requirements_pin_the_whole_closure_at_the_tested_versions():
     pins = pinned_requirements()
-    closure = runtime_closure(["ask-sdk-core", "ask-sdk-dynamodb-persistence-adapter"])
+    closure = runtime_closure(["ask-sdk-core", "ask-sdk-dynamodb-persistence-adapter",
+                               "numpy", "tokenizers"])
     assert set(pins) == closure, "requirements.txt must list exactly the runtime closure " \
                                  "(it is installed with --no-deps)"
     tested = {name: metadata.version(name) for name in pins}
@@ -661,7 +664,7 @@ def test_full_zip_is_small_and_answers_a_launch_request_on_its_own(tmp_path):
     """The real artefact: built with its dependencies, unzipped, run in a clean process."""
     output = tmp_path / "pins-and-needles-lambda.zip"
     result = build_lambda.build(output)
-    assert result.size < 10 * 1024 * 1024
+    assert result.size < 50 * 1024 * 1024
     with zipfile.ZipFile(output) as zf:
         names = zf.namelist()
         assert not [n for n in names if n.split("/")[0] in RUNTIME_PROVIDED]

@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Node tools for the tests only (apl-suggester, Amazon's APL validator), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 
 .PHONY: test chat serve bench clean
 
@@ -12,7 +14,11 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-test: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/python -m pytest
 
 chat: $(STAMP)
@@ -25,4 +31,4 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/benchmark.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) node_modules build dist *.egg-info

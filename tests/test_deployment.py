@@ -376,6 +376,101 @@ def test_ask_resources_deploys_the_skill_package_only():
     assert "skillInfrastructure" not in profile
 
 
+def test_ask_resources_holds_no_skill_id():
+    """ASK CLI v2 reads the id from .ask/ask-states.json; one here would be ignored."""
+    assert "skillId" not in ASK_RESOURCES.read_text("utf-8")
+
+
+ask_project = load_tool("ask_project")
+SAMPLE_SKILL_ID = "amzn1.ask.skill.0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+
+def test_ask_project_writes_the_skill_id_where_ask_cli_v2_reads_it(tmp_path):
+    path = ask_project.write_states(SAMPLE_SKILL_ID, root=tmp_path)
+    assert path == tmp_path / ".ask" / "ask-states.json"
+    states = json.loads(path.read_text("utf-8"))
+    # ask-cli 2.x AskStates.getSkillId(profile): ["profiles", profile, "skillId"]
+    assert states == {"askcliStatesVersion": "2020-03-31",
+                      "profiles": {"default": {"skillId": SAMPLE_SKILL_ID}}}
+    # Whatever the ASK CLI stored there since is kept.
+    states["profiles"]["default"]["skillMetadata"] = {"lastDeployHash": "abc"}
+    path.write_text(json.dumps(states), "utf-8")
+    ask_project.write_states(SAMPLE_SKILL_ID, root=tmp_path)
+    again = json.loads(path.read_text("utf-8"))["profiles"]["default"]
+    assert again == {"skillId": SAMPLE_SKILL_ID, "skillMetadata": {"lastDeployHash": "abc"}}
+    assert ask_project.read_skill_id(root=tmp_path) == SAMPLE_SKILL_ID
+    with pytest.raises(SystemExit):
+        ask_project.write_states("my-skill", root=tmp_path)
+
+
+def test_ask_states_is_never_committed():
+    ignored = (ROOT / ".gitignore").read_text("utf-8").split()
+    assert ".ask/" in ignored
+
+
+def test_runnable_replay_files_are_what_ask_dialog_reads(tmp_path):
+    written = ask_project.write_replays(SAMPLE_SKILL_ID, root=tmp_path)
+    assert {p.stem for p in written} >= {"core", "doctor_check", "stretch", "question"}
+    for path in written:
+        replay = json.loads(path.read_text("utf-8"))
+        # ask-cli 2.x DialogReplayFile: skillId, locale, type, userInput (non-blank)
+        assert set(replay) == {"skillId", "locale", "type", "userInput"}
+        assert replay["skillId"] == SAMPLE_SKILL_ID and replay["type"] == "text"
+        assert replay["locale"] in LOCALES
+        assert all(text.strip() for text in replay["userInput"])
+
+
+def replay_as_transcript(flow: dict) -> dict:
+    """A replay flow as a transcript conversation: the same words, the same expectations."""
+    turns = []
+    for said, phrase in zip(flow["userInput"], flow["expect"]):
+        key = "launch" if said.startswith(("open ", "ask ")) else "user"
+        turns.append({key: said, "says": [phrase]})
+    return {"locale": flow["locale"], "turns": turns}
+
+
+@pytest.mark.parametrize("name", sorted(ask_project.replay_flows()))
+def test_each_replay_flow_holds_against_the_skill_here(name, lambda_handler):
+    """What `ask_project.py smoke` expects from the deployed skill, it does locally."""
+    import transcript_runner
+
+    transcript_runner.play(replay_as_transcript(ask_project.replay_flows()[name]),
+                           lambda_handler)
+
+
+def test_smoke_check_reads_save_skill_io_and_can_fail():
+    flow = {"userInput": ["open pins and needles", "stop"], "expect": ["welcome", "goodbye"]}
+    def answer(text):
+        return {"response": {"body": {"result": {"skillExecutionInfo": {"invocations": [
+            {"invocationResponse": {"body": {"response": {"outputSpeech": {
+                "ssml": f"<speak>{text}</speak>"}}}}}]}}}}}
+    good = {"invocations": [answer("Welcome to Pins and Needles"), answer("Goodbye!")]}
+    assert ask_project.check_flow(flow, good) == []
+    bad = {"invocations": [answer("Welcome to Pins and Needles"), answer("Sorry")]}
+    assert ask_project.check_flow(flow, bad) == ["turn 2 ('stop'): expected 'goodbye'"]
+    assert ask_project.check_flow(flow, {}) == ["turn 1 ('open pins and needles'): no answer",
+                                                "turn 2 ('stop'): no answer"]
+
+
+def test_vscode_local_debug_loads_the_lambda_entry_as_is():
+    text = (ROOT / ".vscode" / "launch.json").read_text("utf-8")
+    launch = json.loads("\n".join(line for line in text.splitlines()
+                                   if not line.strip().startswith("//")))
+    (config,) = launch["configurations"]
+    assert config["module"] == "ask_sdk_local_debug.local_debugger_invoker"
+    args = dict(zip(config["args"][::2], config["args"][1::2]))
+    assert args["--skillFilePath"] == "${workspaceFolder}/lambda/lambda_function.py"
+    assert args["--skillHandler"] == "lambda_handler"
+    assert (ROOT / "lambda" / "lambda_function.py").exists()
+
+
+def test_the_ask_cli_pin_keeps_the_antlr4ts_that_works():
+    package = json.loads((ROOT / "tools" / "ask-cli" / "package.json").read_text("utf-8"))
+    assert package["dependencies"]["ask-cli"] == "2.30.7"
+    assert package["overrides"]["antlr4ts"] == "0.5.0-alpha.4"
+    assert (ROOT / "tools" / "ask-cli" / "package-lock.json").exists()
+
+
 # ------------------------------------------------------------- interaction model copies
 
 

@@ -80,8 +80,8 @@ def prepare(zip_path: Path, work: Path, build_lambda, interpreter: str, strip: b
     if strip:
         for cache in list(ours.rglob("__pycache__")):
             shutil.rmtree(cache)
+    # Everything but our code (the pattern also drops lambda_function's own .pyc).
     shutil.copytree(ours, hello, ignore=shutil.ignore_patterns("skill", "lambda_function*"))
-    shutil.rmtree(hello / "__pycache__", ignore_errors=True)
     source = hello / "hello_world_skill.py"
     shutil.copy(ROOT / "bench" / "hello_world_skill.py", source)
     if not strip:
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     median = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
     version = subprocess.run([interpreter, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True).stdout.strip()
-    print(f"built zip, Python {version} ({interpreter}), -I -S, {args.runs} runs each"
+    print(f"built zip, Python {version} ({interpreter}), -I -S -B, {args.runs} runs each"
           f"{', bytecode STRIPPED' if args.strip_bytecode else ''}\n")
     print("| measure | Pins & Needles | hello world | ratio |")
     print("|---|---|---|---|")

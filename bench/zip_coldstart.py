@@ -2,8 +2,8 @@
 
 What Lambda does on a cold start, as closely as this machine allows: a fresh process of
 the template's Python (found as tools/build_lambda.py finds it), with no site-packages, no
-PYTHON* variables and no bytecode written back (`-I -S -B`, so every run is cold), imports `lambda_function` from the unzipped code and
-answers one LaunchRequest. The hello-world skill (bench/hello_world_skill.py) runs the
+PYTHON* variables and no bytecode written back (`-I -S -B`, so every run is cold), imports
+`lambda_function` from the unzipped code and answers one LaunchRequest. The hello-world skill (bench/hello_world_skill.py) runs the
 same way from a directory holding the zip's own dependencies plus its one module, compiled
 the same way, so the ratio compares our code with Amazon's minimal sample and nothing
 else. Runs alternate between the two so machine noise hits both alike; medians are shown,
@@ -67,7 +67,8 @@ print(json.dumps({"seconds": elapsed, "compiled": len(compiled)}))
 
 
 def load_build_lambda():
-    spec = importlib.util.spec_from_file_location("build_lambda", ROOT / "tools" / "build_lambda.py")
+    path = ROOT / "tools" / "build_lambda.py"
+    spec = importlib.util.spec_from_file_location("build_lambda", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

@@ -203,11 +203,14 @@ def write_zip(files: dict[str, Path], output: Path) -> None:
             zf.writestr(info, files[name].read_bytes())
 
 
+_VERSION = "import sys; print('%d.%d' % sys.version_info[:2])"
+
+
 def _probe(candidate: str) -> str | None:
     """The "3.X" version `candidate` really runs, or None if it does not run at all."""
     try:
-        done = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run([candidate, "-c", _VERSION], capture_output=True, text=True,
+                              timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() if done.returncode == 0 else None

@@ -1,9 +1,9 @@
 """What every handler needs from a request, in one place, so handlers stay a few lines long.
 
 The session's memory (`SessionState`) is read once per request by an interceptor and kept
-in the request attributes; `respond` renders a dialog `Reply` -- speech, reprompt, a card that always ends
-with the disclaimer, and a screen (APL) on devices that have one -- remembers it for
-"repeat" (as plain strings, never ASK objects) and writes the state back.
+in the request attributes; `respond` renders a dialog `Reply` -- speech, reprompt, a card
+that always ends with the disclaimer, and a screen (APL) on devices that have one --
+remembers it for "repeat" (as plain strings, never ASK objects) and writes the state back.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ CHAT_STAMP := $(VENV)/.chat-installed-$(shell cksum pyproject.toml | cut -d' ' -
 # The red-flag detector's static embedding model, distilled at build time (gitignored);
 # tools/build_static_model.py does nothing when the built model is already current.
 MODEL  := skill/dialog/model/manifest.json
+# Node tools for the tests only (apl-suggester, Amazon's APL validator), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 
 .PHONY: test chat serve bench clean model
 
@@ -24,7 +26,11 @@ $(MODEL): tools/build_static_model.py | $(STAMP)
 model: $(STAMP)
 	$(VENV)/bin/python tools/build_static_model.py
 
-test: $(STAMP) $(MODEL)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(STAMP) $(MODEL) $(NODE_STAMP)
 	$(VENV)/bin/python -m pytest
 
 $(CHAT_STAMP): pyproject.toml
@@ -43,4 +49,4 @@ bench: $(STAMP) $(MODEL)
 	$(VENV)/bin/python bench/benchmark.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .simulator
+	rm -rf $(VENV) node_modules build dist *.egg-info .simulator

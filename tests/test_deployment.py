@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -101,9 +102,30 @@ def test_cfn_lint_would_catch_a_broken_template():
 def test_function_runs_the_lambda_entry_on_python_312(function):
     assert function["Runtime"] == "python3.12"
     assert function["Handler"] == "lambda_function.lambda_handler"
-    assert build_lambda.LAMBDA_PYTHON_VERSION == "3.12"  # wheels picked for that runtime
     assert function["Architectures"] == ["x86_64"]
-    assert build_lambda.LAMBDA_PLATFORM.endswith("x86_64")
+
+
+def test_the_build_reads_runtime_and_architecture_from_the_template(function):
+    """Wheels and bytecode follow template.yaml; they cannot drift apart."""
+    assert function["Runtime"] == f"python{build_lambda.LAMBDA_PYTHON_VERSION}"
+    (architecture,) = function["Architectures"]
+    assert build_lambda.LAMBDA_PLATFORM == build_lambda.WHEEL_PLATFORMS[architecture]
+
+
+def test_switching_the_template_to_arm64_switches_the_wheels(tmp_path):
+    text = TEMPLATE.read_text("utf-8").replace("Architectures: [x86_64]",
+                                               "Architectures: [arm64]")
+    (tmp_path / "template.yaml").write_text(text.replace("Runtime: python3.12",
+                                                         "Runtime: python3.13"), "utf-8")
+    assert build_lambda.template_runtime(tmp_path / "template.yaml") == \
+        ("3.13", "manylinux2014_aarch64")
+
+
+def test_template_states_its_deliberate_choices():
+    """Encryption key, architecture and memory size each carry their reason."""
+    text = TEMPLATE.read_text("utf-8")
+    for reason in ("AWS-owned key", "SSEEnabled: true", "arm64", "MemorySize"):
+        assert reason in text, reason
 
 
 def test_function_code_is_the_zip_build_lambda_writes(function):
@@ -141,7 +163,8 @@ def test_table_matches_the_ask_sdk_dynamodb_adapter(template):
     assert props["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert props["SSESpecification"]["SSEEnabled"] is True
+    # Encrypted at rest with the AWS-owned key (free; the default): stated explicitly.
+    assert props["SSESpecification"]["SSEEnabled"] is False
 
 
 def test_adapter_default_partition_key_is_still_id(monkeypatch):
@@ -356,6 +379,101 @@ def test_ask_resources_deploys_the_skill_package_only():
     assert "skillInfrastructure" not in profile
 
 
+def test_ask_resources_holds_no_skill_id():
+    """ASK CLI v2 reads the id from .ask/ask-states.json; one here would be ignored."""
+    assert "skillId" not in ASK_RESOURCES.read_text("utf-8")
+
+
+ask_project = load_tool("ask_project")
+SAMPLE_SKILL_ID = "amzn1.ask.skill.0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+
+def test_ask_project_writes_the_skill_id_where_ask_cli_v2_reads_it(tmp_path):
+    path = ask_project.write_states(SAMPLE_SKILL_ID, root=tmp_path)
+    assert path == tmp_path / ".ask" / "ask-states.json"
+    states = json.loads(path.read_text("utf-8"))
+    # ask-cli 2.x AskStates.getSkillId(profile): ["profiles", profile, "skillId"]
+    assert states == {"askcliStatesVersion": "2020-03-31",
+                      "profiles": {"default": {"skillId": SAMPLE_SKILL_ID}}}
+    # Whatever the ASK CLI stored there since is kept.
+    states["profiles"]["default"]["skillMetadata"] = {"lastDeployHash": "abc"}
+    path.write_text(json.dumps(states), "utf-8")
+    ask_project.write_states(SAMPLE_SKILL_ID, root=tmp_path)
+    again = json.loads(path.read_text("utf-8"))["profiles"]["default"]
+    assert again == {"skillId": SAMPLE_SKILL_ID, "skillMetadata": {"lastDeployHash": "abc"}}
+    assert ask_project.read_skill_id(root=tmp_path) == SAMPLE_SKILL_ID
+    with pytest.raises(SystemExit):
+        ask_project.write_states("my-skill", root=tmp_path)
+
+
+def test_ask_states_is_never_committed():
+    ignored = (ROOT / ".gitignore").read_text("utf-8").split()
+    assert ".ask/" in ignored
+
+
+def test_runnable_replay_files_are_what_ask_dialog_reads(tmp_path):
+    written = ask_project.write_replays(SAMPLE_SKILL_ID, root=tmp_path)
+    assert {p.stem for p in written} >= {"core", "doctor_check", "stretch", "question"}
+    for path in written:
+        replay = json.loads(path.read_text("utf-8"))
+        # ask-cli 2.x DialogReplayFile: skillId, locale, type, userInput (non-blank)
+        assert set(replay) == {"skillId", "locale", "type", "userInput"}
+        assert replay["skillId"] == SAMPLE_SKILL_ID and replay["type"] == "text"
+        assert replay["locale"] in LOCALES
+        assert all(text.strip() for text in replay["userInput"])
+
+
+def replay_as_transcript(flow: dict) -> dict:
+    """A replay flow as a transcript conversation: the same words, the same expectations."""
+    turns = []
+    for said, phrase in zip(flow["userInput"], flow["expect"]):
+        key = "launch" if said.startswith(("open ", "ask ")) else "user"
+        turns.append({key: said, "says": [phrase]})
+    return {"locale": flow["locale"], "turns": turns}
+
+
+@pytest.mark.parametrize("name", sorted(ask_project.replay_flows()))
+def test_each_replay_flow_holds_against_the_skill_here(name, lambda_handler):
+    """What `ask_project.py smoke` expects from the deployed skill, it does locally."""
+    import transcript_runner
+
+    transcript_runner.play(replay_as_transcript(ask_project.replay_flows()[name]),
+                           lambda_handler)
+
+
+def test_smoke_check_reads_save_skill_io_and_can_fail():
+    flow = {"userInput": ["open pins and needles", "stop"], "expect": ["welcome", "goodbye"]}
+    def answer(text):
+        return {"response": {"body": {"result": {"skillExecutionInfo": {"invocations": [
+            {"invocationResponse": {"body": {"response": {"outputSpeech": {
+                "ssml": f"<speak>{text}</speak>"}}}}}]}}}}}
+    good = {"invocations": [answer("Welcome to Pins and Needles"), answer("Goodbye!")]}
+    assert ask_project.check_flow(flow, good) == []
+    bad = {"invocations": [answer("Welcome to Pins and Needles"), answer("Sorry")]}
+    assert ask_project.check_flow(flow, bad) == ["turn 2 ('stop'): expected 'goodbye'"]
+    assert ask_project.check_flow(flow, {}) == ["turn 1 ('open pins and needles'): no answer",
+                                                "turn 2 ('stop'): no answer"]
+
+
+def test_vscode_local_debug_loads_the_lambda_entry_as_is():
+    text = (ROOT / ".vscode" / "launch.json").read_text("utf-8")
+    launch = json.loads("\n".join(line for line in text.splitlines()
+                                   if not line.strip().startswith("//")))
+    (config,) = launch["configurations"]
+    assert config["module"] == "ask_sdk_local_debug.local_debugger_invoker"
+    args = dict(zip(config["args"][::2], config["args"][1::2]))
+    assert args["--skillFilePath"] == "${workspaceFolder}/lambda/lambda_function.py"
+    assert args["--skillHandler"] == "lambda_handler"
+    assert (ROOT / "lambda" / "lambda_function.py").exists()
+
+
+def test_the_ask_cli_pin_keeps_the_antlr4ts_that_works():
+    package = json.loads((ROOT / "tools" / "ask-cli" / "package.json").read_text("utf-8"))
+    assert package["dependencies"]["ask-cli"] == "2.30.7"
+    assert package["overrides"]["antlr4ts"] == "0.5.0-alpha.4"
+    assert (ROOT / "tools" / "ask-cli" / "package-lock.json").exists()
+
+
 # ------------------------------------------------------------- interaction model copies
 
 
@@ -515,9 +633,11 @@ def pinned_requirements() -> dict[str, str]:
 def runtime_closure(roots: list[str]) -> set[str]:
     """The installed dependency closure of `roots`, as seen from the Lambda runtime."""
     environment = default_environment()
-    environment.update(python_version="3.12", python_full_version="3.12.0",
+    version = build_lambda.LAMBDA_PYTHON_VERSION
+    machine = build_lambda.LAMBDA_PLATFORM.split("_", 1)[1]  # manylinux2014_x86_64 -> x86_64
+    environment.update(python_version=version, python_full_version=f"{version}.0",
                        sys_platform="linux", platform_system="Linux",
-                       platform_machine="x86_64", implementation_name="cpython")
+                       platform_machine=machine, implementation_name="cpython")
     seen: set[str] = set()
     todo = [canonicalize_name(r) for r in roots]
     while todo:
@@ -639,11 +759,17 @@ LAUNCH_EVENT = {
     },
 }
 
-# Runs with -I -S: no site-packages, no PYTHON* variables, no current directory - only the
-# stdlib and the unzipped Lambda code. (The wheels are for CPython 3.12; the ones with C
-# speed-ups also carry pure-Python fallbacks, so a 3.11/3.13 interpreter can run them.)
+# Runs with -I -S -B: no site-packages, no PYTHON* variables, no current directory, no
+# bytecode written - only the stdlib and the unzipped Lambda code, in the template's Python.
+# Counts every module compiled from source: with the shipped bytecode there must be none.
 ISOLATED_RUN = textwrap.dedent("""
-    import json, sys
+    import importlib.machinery, json, sys
+    compiled = []
+    _original = importlib.machinery.SourceFileLoader.source_to_code
+    def _counting(self, data, path, *args, **kwargs):
+        compiled.append(path)
+        return _original(self, data, path, *args, **kwargs)
+    importlib.machinery.SourceFileLoader.source_to_code = _counting
     code_dir = sys.argv[1]
     sys.path.insert(0, code_dir)
     leaks = [p for p in sys.path if "site-packages" in p or "dist-packages" in p]
@@ -653,6 +779,8 @@ ISOLATED_RUN = textwrap.dedent("""
     import skill, ask_sdk_core
     print(json.dumps({
         "response": response,
+        "version": "%d.%d" % sys.version_info[:2],
+        "compiled_from_source": [p for p in compiled if p.startswith(code_dir)],
         "loaded_from": [m.__file__ for m in (lambda_function, skill, ask_sdk_core)],
         "aws_sdk_loaded": sorted(m for m in sys.modules if m.split(".")[0] in
                                  ("boto3", "botocore")),
@@ -660,27 +788,49 @@ ISOLATED_RUN = textwrap.dedent("""
 """)
 
 
-def test_full_zip_is_small_and_answers_a_launch_request_on_its_own(tmp_path):
-    """The real artefact: built with its dependencies, unzipped, run in a clean process."""
-    output = tmp_path / "pins-and-needles-lambda.zip"
-    result = build_lambda.build(output)
-    assert result.size < 50 * 1024 * 1024
-    with zipfile.ZipFile(output) as zf:
-        names = zf.namelist()
-        assert not [n for n in names if n.split("/")[0] in RUNTIME_PROVIDED]
-        assert "ask_sdk_core/__init__.py" in names
-        code_dir = tmp_path / "task"
-        zf.extractall(code_dir)
+@pytest.fixture(scope="module")
+def runtime_python() -> str:
+    """The template's Python, as the build finds it (the build fails without one)."""
+    return build_lambda.find_runtime_interpreter(build_lambda.LAMBDA_PYTHON_VERSION)
 
-    completed = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", ISOLATED_RUN, str(code_dir)],
-        input=json.dumps(LAUNCH_EVENT), capture_output=True, text=True, timeout=120,
-        cwd=tmp_path,
+
+@pytest.fixture(scope="module")
+def full_zip(tmp_path_factory) -> tuple[Path, Path]:
+    """The real artefact, built with its dependencies, and a directory it is unzipped in."""
+    work = tmp_path_factory.mktemp("full")
+    output = work / "pins-and-needles-lambda.zip"
+    build_lambda.build(output)
+    with zipfile.ZipFile(output) as zf:
+        zf.extractall(work / "task")
+    return output, work / "task"
+
+
+def run_isolated(runtime_python: str, code: str, code_dir: Path, **kwargs):
+    return subprocess.run(
+        [runtime_python, "-I", "-S", "-B", "-c", code, str(code_dir)], capture_output=True,
+        text=True, timeout=120, cwd=code_dir.parent,
         env={"PATH": os.environ.get("PATH", ""), "SKILL_ID": LAUNCH_APP_ID,
-             "LOG_LEVEL": "WARNING"},
-    )
+             "LOG_LEVEL": "WARNING"}, **kwargs)
+
+
+def test_full_zip_is_small_and_answers_a_launch_request_on_its_own(full_zip, runtime_python):
+    """Unzipped and run in a clean process of the runtime's Python: no module compiled at
+    cold start, nothing on stderr."""
+    output, code_dir = full_zip
+    assert output.stat().st_size < 50 * 1024 * 1024
+    tag = "cpython-" + build_lambda.LAMBDA_PYTHON_VERSION.replace(".", "")
+    names = zipfile.ZipFile(output).namelist()
+    assert not [n for n in names if n.split("/")[0] in RUNTIME_PROVIDED]
+    assert "ask_sdk_core/__init__.py" in names
+    assert f"ask_sdk_model/__pycache__/__init__.{tag}.pyc" in names
+
+    completed = run_isolated(runtime_python, ISOLATED_RUN, code_dir,
+                             input=json.dumps(LAUNCH_EVENT))
     assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == "", "a cold start must not print warnings"
     report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report["version"] == build_lambda.LAMBDA_PYTHON_VERSION
+    assert report["compiled_from_source"] == [], "the shipped bytecode was not used"
     assert all(path.startswith(str(code_dir)) for path in report["loaded_from"]), report
     assert report["aws_sdk_loaded"] == [], "boto3 must load only when SKILL_TABLE is set"
     response = report["response"]
@@ -690,6 +840,47 @@ def test_full_zip_is_small_and_answers_a_launch_request_on_its_own(tmp_path):
     assert len(speech["ssml"]) > len("<speak></speak>")
     assert response["response"].get("shouldEndSession") is not True
     assert response["response"]["reprompt"]["outputSpeech"]["ssml"]
+
+
+def test_without_its_bytecode_the_zip_would_compile_and_warn(full_zip, runtime_python,
+                                                             tmp_path):
+    """So the checks above can fail: the SDK's sources print SyntaxWarnings when compiled."""
+    bare = tmp_path / "bare"
+    shutil.copytree(full_zip[1], bare, ignore=shutil.ignore_patterns("__pycache__"))
+    completed = run_isolated(runtime_python, ISOLATED_RUN, bare,
+                             input=json.dumps(LAUNCH_EVENT))
+    assert completed.returncode == 0, completed.stderr
+    assert "SyntaxWarning: invalid escape sequence" in completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert len(report["compiled_from_source"]) > 100
+
+
+def test_no_runtime_python_fails_loudly_with_what_to_install(tmp_path, monkeypatch):
+    shim = tmp_path / "bin" / "python3.99"
+    shim.parent.mkdir()
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.99: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", str(shim.parent))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "no-uv"))
+    monkeypatch.delenv(build_lambda.RUNTIME_PYTHON_VARIABLE, raising=False)
+    with pytest.raises(build_lambda.BuildError, match=r"Install CPython 3\.99.*pyenv install"):
+        build_lambda.find_runtime_interpreter("3.99")
+    with pytest.raises(build_lambda.BuildError, match="runs Python"):
+        build_lambda.find_runtime_interpreter("3.99", explicit=str(shim))
+    with pytest.raises(build_lambda.BuildError, match=r"runs Python 3\.\d+, but"):
+        build_lambda.find_runtime_interpreter("3.99", explicit=sys.executable)
+
+
+def test_a_compile_warning_in_our_own_code_fails_the_build(tmp_path):
+    (tmp_path / "lambda").mkdir()
+    (tmp_path / "skill").mkdir()
+    (tmp_path / "lambda" / "lambda_function.py").write_text('PATTERN = "\\d+"\n')
+    (tmp_path / "skill" / "__init__.py").write_text("")
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    with pytest.raises(build_lambda.BuildError, match="compiling bytecode failed"):
+        build_lambda.build(tmp_path / "out.zip", with_dependencies=False, root=tmp_path,
+                           python_version=version, runtime_python=sys.executable)
 
 
 def test_zip_carries_bytecode_for_the_runtime_python(tmp_path):

@@ -1,8 +1,9 @@
 """What every handler needs from a request, in one place, so handlers stay a few lines long.
 
 The session's memory (`SessionState`) is read once per request by an interceptor and kept
-in the request attributes; `respond` renders a dialog `Reply`, remembers it for
-"repeat" (as plain strings, never ASK objects) and writes the state back.
+in the request attributes; `respond` renders a dialog `Reply` -- speech, reprompt, a card
+that always ends with the disclaimer, and a screen (APL) on devices that have one --
+remembers it for "repeat" (as plain strings, never ASK objects) and writes the state back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.ui import SimpleCard
 
-from skill.dialog import ssml
+from skill.dialog import prompts, ssml
 from skill.dialog.reply import Reply
 from skill.dialog.state import ATTRIBUTE_KEY, SessionState
 
@@ -135,17 +136,24 @@ def respond(handler_input: HandlerInput, reply: Reply, *, remember: bool = True)
     builder.speak(ssml.wrap(reply.speech))
     if reply.card_title or reply.card_text:
         builder.set_card(SimpleCard(title=reply.card_title or "Pins and Needles",
-                                    content=reply.card_text or ssml.to_plain_text(reply.speech)))
-    if reply.screen is not None and has_screen(handler_input):
+                                    content=with_footer(reply.card_text
+                                                        or ssml.to_plain_text(reply.speech))))
+    if has_screen(handler_input):
         from skill.alexa import apl  # only devices with screens pay for it
 
-        builder.add_directive(apl.render_directive(reply.screen))
+        builder.add_directive(apl.render_directive(reply))
     if reply.end_session:
         builder.set_should_end_session(True)
     else:
         builder.ask(ssml.wrap(reply.reprompt))
     _store_state(handler_input, state)
     return builder.response
+
+
+def with_footer(card_text: str) -> str:
+    """The card text ending with the disclaimer: every card carries it, whoever wrote it."""
+    footer = prompts.text("card_footer")
+    return card_text if card_text.rstrip().endswith(footer) else f"{card_text}\n\n{footer}"
 
 
 def _store_state(handler_input: HandlerInput, state: SessionState) -> None:

@@ -98,6 +98,17 @@ def _leave(state: SessionState) -> None:
     state.pending = None
 
 
+def screen_for(state: SessionState) -> dict | None:
+    """What a device with a screen shows while a question is open (`skill/alexa/apl.py`)."""
+    question = current(state)
+    if question is None:
+        return None
+    number, count = validated(state.doctor)["step"] + 1, len(questions())
+    return {"document": "doctor_question",
+            "data": {"question": question.text, "questionNumber": number,
+                     "totalQuestions": count, "progressText": f"Question {number} of {count}"}}
+
+
 # ------------------------------------------------------------------------ replies
 
 
@@ -113,6 +124,7 @@ def _ask(state: SessionState, step: int, lead: str) -> Reply:
         reprompt=ssml.escape(_framing("reprompt", question=question)),
         card_title=_framing("card_title"),
         card_text=f"Question {step + 1} of {count}: {question}",
+        screen=screen_for(state),
     )
 
 
@@ -177,6 +189,7 @@ def repeat(state: SessionState, locale: str | None = None) -> Reply:
         reprompt=ssml.escape(_framing("reprompt", question=question.text)),
         card_title=_framing("card_title"),
         card_text=text,
+        screen=screen_for(state),
     )
 
 
@@ -205,6 +218,7 @@ def _with_lead(state: SessionState, locale: str | None, lead: str) -> Reply:
         reprompt=ssml.escape(_framing("reprompt", question=question.text)),
         card_title=_framing("card_title"),
         card_text=question.text,
+        screen=screen_for(state),
     )
 
 

@@ -80,6 +80,11 @@ def _card(parts: list[str], footer: bool) -> str:
     return f"{text}\n\n{prompts.text('card_footer')}" if footer else text
 
 
+def _screen(level: str, info: locales.LocaleInfo) -> dict:
+    """A screen shows emergency and urgent guidance in large type, with the number."""
+    return {"document": "guidance", "data": {"level": level, "number": info.number or ""}}
+
+
 # ------------------------------------------------------------------------ replies
 
 
@@ -93,6 +98,7 @@ def emergency(locale: str | None, flag: str | None = None) -> Reply:
         card_title=_fill("emergency_card_title", info),
         card_text=_card(parts, footer=False),
         end_session=True,
+        screen=_screen(EMERGENCY, info),
     )
 
 
@@ -106,6 +112,7 @@ def urgent(locale: str | None, flag: str | None = None) -> Reply:
         card_title=framing("urgent_card_title"),
         card_text=_card(parts, footer=False),
         end_session=True,
+        screen=_screen(URGENT, info),
     )
 
 

@@ -22,7 +22,7 @@ sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 LAUNCH_CHECK = """
 import sys, json
 sys.path[:0] = [{lam!r}, {root!r}]
-from skill.hosting.envelopes import Envelopes
+from simulator.envelopes import Envelopes
 import lambda_function
 lambda_function.lambda_handler(Envelopes().launch(), None)
 print(json.dumps([m for m in ("skill.dialog.search", "skill.dialog.answers", "sqlite3")
@@ -39,7 +39,7 @@ def main() -> int:
         env={**os.environ, "LOG_LEVEL": "WARNING"})
     print("modules a LaunchRequest loaded (want none):", loaded.stdout.strip())
 
-    from skill.hosting.envelopes import Envelopes
+    from simulator.envelopes import Envelopes
 
     import lambda_function
 

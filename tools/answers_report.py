@@ -16,7 +16,7 @@ Routes (`--route`, several allowed):
 - direct: `answers.answer_question` — the QuestionIntent dialog call, no NLU in front;
 - bm25: plain BM25 (SQLite FTS5, Porter) over the passage texts alone, top passage, never
   declines — the baseline the ranker has to beat;
-- nlu: the simulator's NLU (`skill.hosting.nlu`) routes the words to an intent, then the
+- nlu: the simulator's NLU (`simulator.nlu`) routes the words to an intent, then the
   real `lambda_handler` answers;
 - semantic: `semantic_nlu.py` (sentence-embedding stand-in for Alexa) routes, then the real
   `lambda_handler` answers (needs `--semantic-python`, e.g. /tmp/semnlu-venv/bin/python).
@@ -130,7 +130,7 @@ def route_bm25(questions: list[str]) -> list[str]:
 
 def _lambda_speech(events: list[dict]) -> list[str]:
     from skill.dialog import ssml
-    from skill.hosting.chat import LambdaContext, load_lambda_handler
+    from simulator.chat import LambdaContext, load_lambda_handler
 
     handler = load_lambda_handler(Path(tempfile.mkdtemp()) / "report.sqlite3")
     spoken = []
@@ -143,7 +143,7 @@ def _lambda_speech(events: list[dict]) -> list[str]:
 
 def route_nlu(questions: list[str], intents: list[str]) -> list[str]:
     from skill.hosting import nlu
-    from skill.hosting.envelopes import Envelopes
+    from simulator.envelopes import Envelopes
 
     resolver = nlu.load_resolver("en-US")
     events = []
@@ -158,7 +158,7 @@ def route_nlu(questions: list[str], intents: list[str]) -> list[str]:
 
 
 def route_semantic(questions: list[str], intents: list[str], python: str) -> list[str]:
-    from skill.hosting.envelopes import Envelopes
+    from simulator.envelopes import Envelopes
 
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as batch:
         for q in questions:

@@ -142,7 +142,7 @@ def _lambda_speech(events: list[dict]) -> list[str]:
 
 
 def route_nlu(questions: list[str], intents: list[str]) -> list[str]:
-    from skill.hosting import nlu
+    from simulator import nlu
     from simulator.envelopes import Envelopes
 
     resolver = nlu.load_resolver("en-US")

@@ -185,3 +185,16 @@ def test_unanswered_questions_are_logged_for_maintainers_without_personal_data(c
     entry = json.loads(message.split(" ", 1)[1])
     assert entry == {"question": "does magnesium help my numb legs",
                      "reason": "not_covered:supplements", "user": "3e4e06da0e5d"}
+
+
+@pytest.mark.parametrize(("phrase", "passage_id"), [
+    ("Tell me about when to seek medical advice.", "often_harmless"),
+    ("tell me about the mechanisms behind leg numbness", "benign_or_serious"),
+    ("Injury and Trauma Effects", "injury_disrupts_nerves"),
+])
+def test_an_article_heading_named_starts_that_section(phrase, passage_id):
+    """Cards show the article's headings, so people ask for them by those words."""
+    state = SessionState()
+    reply = answers.answer_question(state, phrase)
+    assert spoken(reply).startswith(catalogue().passage(passage_id).text)
+    assert state.topic == catalogue().passage(passage_id).topic

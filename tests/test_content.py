@@ -462,3 +462,24 @@ def test_a_broken_question_bank_is_refused(breakage, message):
     breakage(document)
     with pytest.raises(CatalogueError, match=message):
         bank_from_document(document, catalogue())
+
+
+@pytest.mark.parametrize(("spoken", "passage_id"), [
+    ("When to Seek Medical Advice", "often_harmless"),
+    ("tell me about the mechanisms behind leg numbness", "benign_or_serious"),
+    ("the closure", "warning_signal"),
+    ("final thoughts on leg numbness please", "more_than_discomfort"),
+])
+def test_find_section_gives_the_first_passage_under_a_named_heading(spoken, passage_id):
+    assert CAT.find_section(spoken).id == passage_id
+
+
+@pytest.mark.parametrize("spoken", ["", None, "medical advice", "when should I see a doctor"])
+def test_find_section_wants_a_whole_heading(spoken):
+    assert CAT.find_section(spoken) is None
+
+
+def test_every_heading_is_found_by_its_own_words():
+    for heading in HEADINGS:
+        passage = CAT.find_section(heading)
+        assert passage is not None and passage.section == heading, heading

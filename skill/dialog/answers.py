@@ -116,6 +116,9 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
     topic = catalogue().find_topic(text)
     if topic is not None:
         return answer_topic(state, topic.id)
+    heading = catalogue().find_section(text)
+    if heading is not None:
+        return _speak_ranked(state, heading)
     terms = search.query_terms(text)
     if terms and all(t in search.GENERIC for t in terms):
         return explain_why(state)
@@ -127,7 +130,11 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
         _log_unanswered(text, ranking, user)
         # Sure (a question the article is known not to answer) or merely unsure.
         return not_covered(state) if ranking.declined.startswith("not_covered") else no_match(state)
-    passage = ranking.match.passage
+    return _speak_ranked(state, ranking.match.passage)
+
+
+def _speak_ranked(state: SessionState, passage: Passage) -> Reply:
+    """A passage chosen for a question, with its continuation when it fits one breath."""
     index = catalogue().passages_for(passage.topic).index(passage)
     return _speak_passage(state, passage, index, also=_continuation(passage))
 

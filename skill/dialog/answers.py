@@ -134,9 +134,36 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
 
 
 def _speak_ranked(state: SessionState, passage: Passage) -> Reply:
-    """A passage chosen for a question, with its continuation when it fits one breath."""
-    index = catalogue().passages_for(passage.topic).index(passage)
-    return _speak_passage(state, passage, index, also=_continuation(passage))
+    """A passage chosen for a question, said so that it stands on its own: after the
+    sentence it points back to ("This aspect...", "Moreover, ..."), and with its
+    continuation, as far as one breath allows."""
+    passages = catalogue().passages_for(passage.topic)
+    lead = _lead_in(passage)
+    first, also = (lead, (passage,)) if lead is not None else (passage, ())
+    more = _continuation(passage)
+    if more and word_count(" ".join(p.text for p in (first, *also, *more))) <= MAX_WORDS:
+        also += more
+    return _speak_passage(state, first, passages.index(first), also=also)
+
+
+# Openers that lean on the sentence before: heard cold, "This aspect is significant"
+# leaves the listener asking "which aspect?".
+_POINTS_BACK = frozenset(
+    "this these those such hence thus moreover conversely additionally furthermore knowing".split())
+
+
+def _lead_in(passage: Passage) -> Passage | None:
+    """The passage before `passage`, when `passage` points back to it, it is the article's
+    very previous sentence (same topic), and both fit in one breath."""
+    passages = catalogue().passages_for(passage.topic)
+    position = passages.index(passage)
+    opener = re.match(r"[\w’']+", passage.text)
+    if position == 0 or opener is None or opener.group(0).lower() not in _POINTS_BACK:
+        return None
+    before = passages[position - 1]
+    if word_count(before.text) + word_count(passage.text) > MAX_WORDS:
+        return None
+    return before if is_verbatim_excerpt(before.text + " " + passage.text) else None
 
 
 _ASKED_ABOUT = re.compile(

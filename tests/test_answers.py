@@ -4,7 +4,7 @@ import pytest
 
 from skill.content import is_verbatim_excerpt
 from skill.content.catalogue import catalogue
-from skill.dialog import answers, menu, prompts, ssml
+from skill.dialog import answers, menu, prompts, search, ssml
 from skill.dialog.state import SessionState
 
 FRAMING = {prompts.text(k) for k in ("offer_more", "offer_causes", "what_next")}
@@ -185,3 +185,32 @@ def test_unanswered_questions_are_logged_for_maintainers_without_personal_data(c
     entry = json.loads(message.split(" ", 1)[1])
     assert entry == {"question": "does magnesium help my numb legs",
                      "reason": "not_covered:supplements", "user": "3e4e06da0e5d"}
+
+
+@pytest.mark.parametrize(("phrase", "passage_id"), [
+    ("Tell me about when to seek medical advice.", "often_harmless"),
+    ("tell me about the mechanisms behind leg numbness", "benign_or_serious"),
+    ("Injury and Trauma Effects", "injury_disrupts_nerves"),
+])
+def test_an_article_heading_named_starts_that_section(phrase, passage_id):
+    """Cards show the article's headings, so people ask for them by those words."""
+    state = SessionState()
+    reply = answers.answer_question(state, phrase)
+    assert spoken(reply).startswith(catalogue().passage(passage_id).text)
+    assert state.topic == catalogue().passage(passage_id).topic
+
+
+@pytest.mark.parametrize(("question", "chosen", "before"), [
+    ("does exercise improve quality of life with diabetes", "diabetes_quality_of_life",
+     "exercise_and_nerves"),
+    ("what sensory problems does MS cause", "ms_sensory_disturbances", "ms_immune_attack"),
+])
+def test_a_ranked_answer_that_points_back_is_said_after_what_it_points_to(question, chosen, before):
+    """Heard cold, "This aspect is significant..." leaves the listener asking which aspect."""
+    cat = catalogue()
+    assert search.best_passage(question).id == chosen
+    state = SessionState()
+    reply = answers.answer_question(state, question)
+    assert spoken(reply).startswith(cat.passage(before).text + " " + cat.passage(chosen).text)
+    assert state.passage_index == cat.passages_for(state.topic).index(cat.passage(chosen))
+    assert cat.word_count(reply.card_text.split("\n\n")[0]) <= 45

@@ -181,6 +181,80 @@ def test_every_section_is_covered():
     assert [h for h in HEADINGS if h not in covered] == []
 
 
+# Article sentences no passage speaks, on purpose. Each says nothing about legs, nerves,
+# blood, causes, symptoms or care that a listener could act on:
+_ABOUT_THE_ARTICLE = (  # the article describing itself or announcing what comes next
+    "This article aims to clarify these mechanisms and illuminate the ways in which we can manage or prevent such occurrences.",
+    "By dissecting the various factors that contribute to this physiological event, the article addresses key points of interest.",
+    "We will explore why these sensations occur, the potential health implications associated with recurrent episodes, and strategies to maintain leg health.",
+    "Additionally, understanding when to seek professional advice becomes crucial for those who may be concerned about their symptoms.",
+    "This section provides insights into the structural aspects of the leg, focusing on both musculature and neural pathways.",
+    "This section explores various contexts where numbness typically occurs.",
+    "The discussion surrounding why a leg may fall asleep is significant for several reasons.",
+    "In this article, we have explored various factors contributing to leg numbness—ranging from anatomical structures to health conditions like diabetes and multiple sclerosis.",
+    "Readers are encouraged to seek more information if they experience persistent issues and consider this article a starting point for discussion with health practitioners.",
+)
+_WHY_STUDY_IT = (  # "understanding X is crucial": praise of studying a subject, no claim about it
+    "Thorough examination of this phenomenon is vital, as it unravels the complexities of nerve function, blood circulation, and muscular dynamics.",
+    "By understanding why this occurs, we can empower ourselves with knowledge, enabling better management and prevention strategies.",
+    "By understanding both the anatomical structure of the leg and the functioning principles of the PNS, one can better appreciate the causes of leg numbness and the significance of preventive measures to maintain optimal leg health.",
+    "Understanding the mechanisms behind leg numbness is crucial for comprehending why this phenomenon occurs.",
+    "These mechanisms reveal not only the body’s response to various stimuli but also present the basis for effective prevention and treatment.",
+    "In light of this, recognizing and interpreting these mechanisms immediately brings valuable information to health professionals and individuals alike, helping to mitigate discomfort and guide moment-to-moment care of the body.",
+    "Understanding these mechanisms allows individuals and practitioners to tailor preventative measures effectively, ultimately improving quality of life and functional mobility.",
+    "By identifying these situations, individuals can take proactive steps to minimize the occurrence.",
+    "Understanding the health conditions associated with leg numbness is crucial for a comprehensive grasp of this phenomenon.",
+    "By knowing the potential causes, individuals can better advocate for their health and make informed decisions regarding lifestyle and medical attention.",
+    "Understanding these connections is key to recognizing when to take action for one’s health.",
+    "Determining when to seek medical advice regarding leg numbness is crucial for effective management.",
+    "Firstly, understanding the mechanisms behind this common, yet often dismissed, experience can enhance both self-awareness and preventive measures.",
+    "Educating oneself about the many factors influencing leg health can foster better choices and lead to improved overall well-being.",
+    "It’s also essential to note the distribution of muscles.",
+)
+_LIST_LEAD_INS = (  # the list items are passages of their own; the lead-in alone says nothing
+    "Some common descriptors include:", "Aspects to consider include:", "Here are some suggestions:",
+    "Consider these elements when evaluating seating setups:", "These include:",
+    "Here are a few considerations regarding consultation:",
+)
+NOT_SPOKEN = _ABOUT_THE_ARTICLE + _WHY_STUDY_IT + _LIST_LEAD_INS
+
+
+def article_sentences() -> list[str]:
+    """Every sentence of the article body (headings and the title left out), a list item
+    without its dash and label, a quotation without its quotation marks."""
+    sentences = []
+    for line in ARTICLE.splitlines()[1:]:
+        line = line.strip()
+        if not line or line in HEADINGS:
+            continue
+        line = re.sub(r"^(?:- )?(?:[A-Z][A-Za-z -]*: )?", "", line).strip('"“”')
+        sentences += re.split(r"(?:(?<=[.!?])|(?<=[.!?][’”\"]))\s+(?=[A-Z])", line)
+    return sentences
+
+
+def test_article_sentences_are_split_where_a_listener_hears_them_end():
+    sentences = article_sentences()
+    assert "Leg numbness can be described as a temporary loss of sensation or feeling in one or both legs." in sentences
+    assert "Avoid crossing legs or tucking feet under the chair, as this can compress blood vessels and nerves." in sentences
+    assert "Maintaining good posture is the key to ensuring proper circulation and nerve function, leading to fewer instances of leg numbness." in sentences
+    assert not any(s in HEADINGS for s in sentences)
+
+
+def test_every_substantive_sentence_is_spoken_by_some_passage():
+    """A question can only be answered well if its answer is in a passage at all."""
+    spoken = " ".join(p.text for p in PASSAGES)
+    unspoken = [s for s in article_sentences() if s not in spoken and s not in NOT_SPOKEN]
+    assert unspoken == []
+
+
+def test_sentences_left_unspoken_are_article_sentences_no_passage_speaks():
+    """The exclusion list stays honest: nothing in it is mistyped or already spoken."""
+    spoken = " ".join(p.text for p in PASSAGES)
+    sentences = article_sentences()
+    assert [s for s in NOT_SPOKEN if s not in sentences] == []
+    assert [s for s in NOT_SPOKEN if s in spoken] == []
+
+
 def test_first_passage_of_each_topic_stands_alone():
     for topic_id in CAT.topics:
         first = CAT.passages_for(topic_id)[0]
@@ -388,3 +462,24 @@ def test_a_broken_question_bank_is_refused(breakage, message):
     breakage(document)
     with pytest.raises(CatalogueError, match=message):
         bank_from_document(document, catalogue())
+
+
+@pytest.mark.parametrize(("spoken", "passage_id"), [
+    ("When to Seek Medical Advice", "often_harmless"),
+    ("tell me about the mechanisms behind leg numbness", "benign_or_serious"),
+    ("the closure", "warning_signal"),
+    ("final thoughts on leg numbness please", "more_than_discomfort"),
+])
+def test_find_section_gives_the_first_passage_under_a_named_heading(spoken, passage_id):
+    assert CAT.find_section(spoken).id == passage_id
+
+
+@pytest.mark.parametrize("spoken", ["", None, "medical advice", "when should I see a doctor"])
+def test_find_section_wants_a_whole_heading(spoken):
+    assert CAT.find_section(spoken) is None
+
+
+def test_every_heading_is_found_by_its_own_words():
+    for heading in HEADINGS:
+        passage = CAT.find_section(heading)
+        assert passage is not None and passage.section == heading, heading

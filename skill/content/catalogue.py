@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from skill.content import article_text, is_verbatim_excerpt
+from skill.content import article_text, is_verbatim_excerpt, normalize_whitespace
 from skill.datafiles import read_text
 
 # Style limits: a spoken answer longer than this loses the listener. Checked by the tests.
@@ -132,6 +132,7 @@ class Catalogue:
     _passages_by_id: dict[str, Passage] = field(repr=False)
     _passages_by_topic: dict[str, tuple[Passage, ...]] = field(repr=False)
     _lookup: dict[str, str] = field(repr=False)
+    _first_by_section: dict[str, Passage] = field(repr=False, default_factory=dict)
 
     word_count = staticmethod(word_count)
 
@@ -161,6 +162,22 @@ class Catalogue:
             topic_id = self._lookup.get(candidate) or self._lookup.get(_singular(candidate))
             if topic_id is not None:
                 return self.topics[topic_id]
+        return None
+
+    def find_section(self, spoken: str | None) -> Passage | None:
+        """The first passage under the article heading a listener named ("tell me about
+        when to seek medical advice"); None if the words are not a heading.
+
+        Headings are the article's own names for its parts, and every card shows one, so
+        people repeat them; a heading that is also a topic name is found by `find_topic`.
+        """
+        if not spoken:
+            return None
+        key = normalize_phrase(spoken)
+        for candidate in (key, _strip_wrapping(key)):
+            passage = self._first_by_section.get(candidate)
+            if passage is not None:
+                return passage
         return None
 
 
@@ -256,12 +273,19 @@ def from_documents(passages_doc: Any, topics_doc: Any) -> Catalogue:
     for topic_id, topic_passages in by_topic.items():
         _require(bool(topic_passages), f"topics.json: topic {topic_id!r} has no passages")
 
+    # For each heading, the passage that comes first in the article.
+    article = normalize_whitespace(article_text())
+    first_by_section: dict[str, Passage] = {}
+    for passage in sorted(passages, key=lambda p: article.find(normalize_whitespace(p.text))):
+        first_by_section.setdefault(normalize_phrase(passage.section), passage)
+
     return Catalogue(
         passages=tuple(passages),
         topics=topics,
         _passages_by_id=by_id,
         _passages_by_topic={topic_id: tuple(ps) for topic_id, ps in by_topic.items()},
         _lookup=lookup,
+        _first_by_section=first_by_section,
     )
 
 

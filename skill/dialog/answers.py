@@ -116,6 +116,9 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
     topic = catalogue().find_topic(text)
     if topic is not None:
         return answer_topic(state, topic.id)
+    heading = catalogue().find_section(text)
+    if heading is not None:
+        return _speak_ranked(state, heading)
     terms = search.query_terms(text)
     if terms and all(t in search.GENERIC for t in terms):
         return explain_why(state)
@@ -127,9 +130,40 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
         _log_unanswered(text, ranking, user)
         # Sure (a question the article is known not to answer) or merely unsure.
         return not_covered(state) if ranking.declined.startswith("not_covered") else no_match(state)
-    passage = ranking.match.passage
-    index = catalogue().passages_for(passage.topic).index(passage)
-    return _speak_passage(state, passage, index, also=_continuation(passage))
+    return _speak_ranked(state, ranking.match.passage)
+
+
+def _speak_ranked(state: SessionState, passage: Passage) -> Reply:
+    """A passage chosen for a question, said so that it stands on its own: after the
+    sentence it points back to ("This aspect...", "Moreover, ..."), and with its
+    continuation, as far as one breath allows."""
+    passages = catalogue().passages_for(passage.topic)
+    lead = _lead_in(passage)
+    first, also = (lead, (passage,)) if lead is not None else (passage, ())
+    more = _continuation(passage)
+    if more and word_count(" ".join(p.text for p in (first, *also, *more))) <= MAX_WORDS:
+        also += more
+    return _speak_passage(state, first, passages.index(first), also=also)
+
+
+# Openers that lean on the sentence before: heard cold, "This aspect is significant"
+# leaves the listener asking "which aspect?".
+_POINTS_BACK = frozenset(
+    "this these those such hence thus moreover conversely additionally furthermore knowing".split())
+
+
+def _lead_in(passage: Passage) -> Passage | None:
+    """The passage before `passage`, when `passage` points back to it, it is the article's
+    very previous sentence (same topic), and both fit in one breath."""
+    passages = catalogue().passages_for(passage.topic)
+    position = passages.index(passage)
+    opener = re.match(r"[\w’']+", passage.text)
+    if position == 0 or opener is None or opener.group(0).lower() not in _POINTS_BACK:
+        return None
+    before = passages[position - 1]
+    if word_count(before.text) + word_count(passage.text) > MAX_WORDS:
+        return None
+    return before if is_verbatim_excerpt(before.text + " " + passage.text) else None
 
 
 _ASKED_ABOUT = re.compile(

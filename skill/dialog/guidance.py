@@ -82,7 +82,9 @@ def _card(parts: list[str], footer: bool) -> str:
 
 def _screen(level: str, info: locales.LocaleInfo) -> dict:
     """A screen shows emergency and urgent guidance in large type, with the number."""
-    return {"document": "guidance", "data": {"level": level, "number": info.number or ""}}
+    return {"document": "guidance", "data": {
+        "level": level, "number": info.number or "",
+        "numberLabel": framing(f"{level}_screen_number_label")}}
 
 
 # ------------------------------------------------------------------------ replies

@@ -39,7 +39,9 @@ def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None =
                         skill_id: str | None = None) -> CustomSkillBuilder:
     """A configured builder. `skill_id` (default: $SKILL_ID) makes the SDK reject requests
     for any other skill; unset, every request is accepted, which is what local use needs."""
-    builder = CustomSkillBuilder(persistence_adapter=persistence_adapter)
+    # The adapter stays ours (MemoryStoreInterceptor): the skill reads and writes memory
+    # itself, so a failing or slow store degrades one turn instead of failing it.
+    builder = CustomSkillBuilder()
     skill_id = skill_id if skill_id is not None else os.environ.get("SKILL_ID") or None
     if skill_id:
         builder.skill_id = skill_id
@@ -47,8 +49,11 @@ def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None =
         builder.add_request_handler(handler)
     builder.add_exception_handler(handlers.CatchAllExceptionHandler())
     builder.add_global_request_interceptor(interceptors.RequestLogInterceptor())
+    builder.add_global_request_interceptor(interceptors.MemoryStoreInterceptor(
+        persistence_adapter))
     builder.add_global_request_interceptor(interceptors.LoadStateInterceptor())
     builder.add_global_response_interceptor(interceptors.SavePersistentInterceptor())
+    builder.add_global_response_interceptor(interceptors.OwnSessionAttributesInterceptor())
     return builder
 
 

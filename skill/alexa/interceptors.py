@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ask_sdk_core.dispatch_components import (
     AbstractRequestInterceptor,
@@ -11,7 +12,12 @@ from ask_sdk_core.dispatch_components import (
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa.context import PERSISTENT_DIRTY, get_state
+from skill.alexa.context import (
+    attach_store,
+    get_state,
+    keep_own_session_attributes,
+    save_pending_persistent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +54,25 @@ class LoadStateInterceptor(AbstractRequestInterceptor):
             log.warning("discarded unreadable session attributes")
 
 
-class SavePersistentInterceptor(AbstractResponseInterceptor):
-    """Write long-term memory once per request, and only when a handler changed it.
+class MemoryStoreInterceptor(AbstractRequestInterceptor):
+    """Hand each request the long-term store the skill was built with (None: no store)."""
 
-    A failed write is logged, not raised: the user still hears the answer, and the worst
-    case is that a stretch position is forgotten.
-    """
+    def __init__(self, store: Any = None) -> None:
+        self.store = store
+
+    def process(self, handler_input: HandlerInput) -> None:
+        attach_store(handler_input, self.store)
+
+
+class SavePersistentInterceptor(AbstractResponseInterceptor):
+    """Write long-term memory once per request, and only when a handler changed it."""
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
-        manager = handler_input.attributes_manager
-        if not manager.request_attributes.get(PERSISTENT_DIRTY):
-            return
-        if manager._persistence_adapter is None:  # session-only memory: nothing to write
-            return
-        try:
-            manager.save_persistent_attributes()
-        except Exception:
-            log.exception("could not save persistent attributes")
+        save_pending_persistent(handler_input)
+
+
+class OwnSessionAttributesInterceptor(AbstractResponseInterceptor):
+    """Echo back only the session attributes the skill owns (Alexa caps responses at 24 KB)."""
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        keep_own_session_attributes(handler_input)

@@ -60,6 +60,8 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from skill.hosting.raw_envelope import application_ids
+
 log = logging.getLogger(__name__)
 
 # Names and limits as in ask-sdk-webservice-support's verifier_constants and Amazon's doc.
@@ -460,18 +462,6 @@ class TimestampVerifier(AbstractVerifier):
 
 
 # -------------------------------------------------------------- application id checker
-
-
-def application_ids(envelope: Mapping[str, Any]) -> list[Any]:
-    """Every applicationId the envelope states (context.System and session)."""
-    found = []
-    ctx = envelope.get("context")
-    system = ctx.get("System") if isinstance(ctx, Mapping) else None
-    for holder in (system, envelope.get("session")):
-        app = holder.get("application") if isinstance(holder, Mapping) else None
-        if isinstance(app, Mapping) and "applicationId" in app:
-            found.append(app["applicationId"])
-    return found
 
 
 class ApplicationIdVerifier(AbstractVerifier):

@@ -213,6 +213,11 @@ def application_ids(envelope: Mapping[str, Any]) -> list[Any]:
 
 
 def addressed_to(envelope: Any, skill_id: str) -> bool:
-    """True when the envelope names `skill_id` and no other skill (Amazon's rule)."""
+    """True when `context.System.application` names `skill_id`, and the session (if it
+    names one) agrees. Amazon always sends the context; the SDK reads the id there."""
     ids = application_ids(envelope)
-    return bool(ids) and all(found == skill_id for found in ids)
+    ctx = envelope.get("context") if isinstance(envelope, Mapping) else None
+    system = ctx.get("System") if isinstance(ctx, Mapping) else None
+    app = system.get("application") if isinstance(system, Mapping) else None
+    return (isinstance(app, Mapping) and app.get("applicationId") == skill_id
+            and all(found == skill_id for found in ids))

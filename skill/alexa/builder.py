@@ -16,6 +16,7 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa import (
+    can_fulfill,
     doctor_handlers,
     handlers,
     interceptors,
@@ -27,6 +28,7 @@ from skill.alexa import (
 def request_handlers() -> list:
     """Every request handler, in the order they are asked."""
     return [
+        can_fulfill.CanFulfillIntentRequestHandler(),  # a query, never a conversation turn
         *safety_handlers.HANDLERS,
         *doctor_handlers.HANDLERS,
         *routine_handlers.HANDLERS,

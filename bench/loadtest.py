@@ -1,12 +1,12 @@
 """Load-test the web service against the hello-world baseline, verification ON.
 
     python bench/loadtest.py [--duration 30] [--rounds 3] [--concurrency 16 64]
-                             [--workers 2] [--threads 1] [--tool auto|wrk|python]
+                             [--workers 2] [--threads 4] [--tool auto|wrk|python]
                              [--no-verify-baseline] [--json out.json]
 
 Why: the target is relative -- Pins & Needles served by `skill.hosting.serve` must reach
 >= 0.8x the requests/s of Amazon's hello-world ask-sdk-core skill served the same way
-(same gunicorn settings, same verification, same request shape). Timing belongs here,
+(same waitress settings, same verification, same request shape). Timing belongs here,
 not in tests.
 
 How: each run starts `python -m skill.hosting.serve` on 127.0.0.1 with the generated test
@@ -223,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="interleaved runs the duration is split into (default 3)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--workers", type=int, default=2,
-                        help="gunicorn workers for both servers (default 2 = serve's)")
-    parser.add_argument("--threads", type=int, default=1)
+                        help="worker processes for both servers (default 2 = serve's)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="worker threads per process for both servers (default 4 = "
+                             "serve's)")
     parser.add_argument("--bodies", type=int, default=500,
                         help="distinct signed requests to cycle through")
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")

@@ -310,3 +310,22 @@ def test_a_throttling_dynamodb_is_not_retried_past_the_turn(only):
         assert throttling.calls.count("PutItem") <= len(events)
         assert set(throttling.calls) == {"GetItem", "PutItem"}
         assert "could not save" in log
+
+
+def test_the_web_service_starts_and_answers_on_a_corrupt_file(tmp_path):
+    """`serve` used to exit with code 3 on a corrupt SQLite file."""
+    from test_webservice_server import Server, _env as server_env
+
+    path = tmp_path / "memory.sqlite3"
+    path.write_bytes(b"garbage, not SQLite" * 500)
+    srv = Server(["--workers", "1", "--no-verify"],
+                 server_env(SKILL_SQLITE_PATH=str(path)), tmp_path / "server.log")
+    try:
+        import certs
+
+        status, _, body = srv.request("POST", "/", certs.body_of(certs.envelope()))
+        assert status == 200
+        assert b"Pins and Needles" in body
+    finally:
+        srv.stop()
+    assert list(tmp_path.glob("memory.sqlite3.corrupt-*"))

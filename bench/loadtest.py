@@ -175,6 +175,22 @@ def run_once(tool: str, port: int, reqs, concurrency: int, duration: float,
     return run_python(port, reqs, concurrency, duration)
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a server process and its workers (Linux /proc), in MB."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines()
+                       if line.startswith("VmRSS:")), 0)
+        todo.extend(int(child) for child in children)
+    return total / 1024
+
+
 def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki, workdir: Path,
                 tool: str) -> list[dict]:
     """For each concurrency: warm every server, then `rounds` interleaved runs each.
@@ -185,12 +201,14 @@ def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki,
     """
     rows = []
     per_round = args.duration / args.rounds
+    memory: dict[str, list[float]] = {label: [] for label in targets}
     for concurrency in args.concurrency:
         for label, server in targets.items():
             warm = run_once(tool, server.port, signed_requests(pki, args.bodies),
                             concurrency, args.warmup, workdir)
             if warm["errors"]:
                 raise RuntimeError(f"{label}: errors during warm-up: {warm}")
+            memory[label].append(tree_rss_mb(server.proc.pid))
         results: dict[str, list[dict]] = {label: [] for label in targets}
         order = list(targets)
         for r in range(args.rounds):
@@ -198,6 +216,8 @@ def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki,
                 reqs = signed_requests(pki, args.bodies)  # fresh timestamps every run
                 results[label].append(run_once(tool, targets[label].port, reqs,
                                                concurrency, per_round, workdir))
+        for label, server in targets.items():
+            memory[label].append(tree_rss_mb(server.proc.pid))
         for label, runs in results.items():
             seconds = sum(run["requests"] / run["rps"] for run in runs if run["rps"])
             row = {"label": label, "concurrency": concurrency,
@@ -206,11 +226,16 @@ def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki,
                    "p50_ms": statistics.median(run["p50_ms"] for run in runs),
                    "p99_ms": max(run["p99_ms"] for run in runs),
                    "errors": sum(run["errors"] for run in runs),
-                   "rounds_rps": [round(run["rps"]) for run in runs]}
+                   "rounds_rps": [round(run["rps"]) for run in runs],
+                   "rss_mb": round(memory[label][-1], 1)}
             rows.append(row)
             print(f"  {label:<28} c={concurrency:<3} {row['rps']:8.0f} req/s  "
                   f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
-                  f"errors {row['errors']}  rounds {row['rounds_rps']}", flush=True)
+                  f"errors {row['errors']}  rounds {row['rounds_rps']}  "
+                  f"rss {row['rss_mb']:.0f} MB", flush=True)
+    for label, samples in memory.items():  # after each warm-up, after each measured block
+        print(f"  {label:<28} memory (all processes): " +
+              " -> ".join(f"{mb:.1f}" for mb in samples) + " MB", flush=True)
     return rows
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import request_util
 from ask_sdk_model import Response
 from ask_sdk_model.ui import SimpleCard
 
@@ -73,7 +74,7 @@ def _session_attributes(handler_input: HandlerInput) -> dict:
 
 
 def locale(handler_input: HandlerInput) -> str:
-    value = getattr(handler_input.request_envelope.request, "locale", None)
+    value = request_util.get_locale(handler_input)
     return value if isinstance(value, str) and value else DEFAULT_LOCALE
 
 
@@ -103,8 +104,8 @@ def slot_values(handler_input: HandlerInput) -> dict[str, SlotValue]:
 
 def has_screen(handler_input: HandlerInput) -> bool:
     try:
-        supported = handler_input.request_envelope.context.system.device.supported_interfaces
-    except AttributeError:
+        supported = request_util.get_supported_interfaces(handler_input)
+    except AttributeError:  # no context or device: a tampered or test envelope
         return False
     if supported is None:
         return False

@@ -10,6 +10,7 @@ from ask_sdk_core.dispatch_components import (
     AbstractResponseInterceptor,
 )
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import request_util
 from ask_sdk_model import Response
 
 from skill.alexa.context import (
@@ -36,13 +37,15 @@ class RequestLogInterceptor(AbstractRequestInterceptor):
     def process(self, handler_input: HandlerInput) -> None:
         if not log.isEnabledFor(logging.INFO):
             return
-        envelope = handler_input.request_envelope
-        request = envelope.request
-        intent = getattr(getattr(request, "intent", None), "name", None)
-        user = getattr(getattr(getattr(envelope, "context", None), "system", None), "user", None)
+        intent = getattr(getattr(handler_input.request_envelope.request, "intent", None),
+                         "name", None)  # get_intent_name refuses CanFulfillIntentRequest
+        try:
+            user = request_util.get_user_id(handler_input)
+        except AttributeError:  # no context.System: nothing to tag
+            user = None
         log.info("request type=%s intent=%s locale=%s user=%s",
-                 getattr(request, "object_type", type(request).__name__), intent,
-                 getattr(request, "locale", None), short_user(getattr(user, "user_id", None)))
+                 request_util.get_request_type(handler_input), intent,
+                 request_util.get_locale(handler_input), short_user(user))
 
 
 class LoadStateInterceptor(AbstractRequestInterceptor):

@@ -297,15 +297,22 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"warning: chain fetched {len(chains.hits)} times (cache not used?)")
 
     ok = True
-    print("\nconcurrency  hello req/s  pins req/s  ratio  (target >= 0.80)")
+    # Rounds run back to back (A B, B A, ...), so round i of each is a pair measured under
+    # the same background load; the median of the paired ratios resists bursts of noise
+    # from other work on the machine better than the ratio of totals.
+    print("\nconcurrency  hello req/s  pins req/s  ratio  paired-median  (target >= 0.80)")
     for c in args.concurrency:
         hello = next(r for r in rows if r["concurrency"] == c
                      and r["label"] == "hello-world (verify on)")
         pins = next(r for r in rows if r["concurrency"] == c
                     and r["label"].startswith("pins"))
         ratio = pins["rps"] / hello["rps"]
+        paired = statistics.median(p / h for p, h in zip(pins["rounds_rps"],
+                                                         hello["rounds_rps"]) if h)
+        pins["paired_ratio"] = round(paired, 3)
         ok &= ratio >= 0.8
-        print(f"{c:>11}  {hello['rps']:11.0f}  {pins['rps']:10.0f}  {ratio:5.2f}")
+        print(f"{c:>11}  {hello['rps']:11.0f}  {pins['rps']:10.0f}  {ratio:5.2f}  "
+              f"{paired:13.2f}")
     errors = sum(r["errors"] for r in rows)
     ok &= errors == 0
     print(f"errors: {errors}  ->  {'PASS' if ok else 'FAIL'}")

@@ -54,6 +54,12 @@ def user_id_partition_keygen(request_envelope: Any) -> str:
     return user_id
 
 
+def _is_corruption(error: sqlite3.Error) -> bool:
+    """SQLITE_CORRUPT / SQLITE_NOTADB, which Python raises as plain DatabaseError (its
+    subclasses -- locked, full, I/O, integrity -- are not about the file being bad)."""
+    return type(error) is sqlite3.DatabaseError
+
+
 class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
     """Attributes as JSON text in `path`, one row per partition key."""
 
@@ -87,8 +93,8 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
             self._local.connection = None
         try:
             connection = self._open()
-        except sqlite3.DatabaseError as error:
-            if isinstance(error, sqlite3.OperationalError) or not os.path.exists(self.path):
+        except sqlite3.Error as error:
+            if not _is_corruption(error) or not os.path.exists(self.path):
                 raise PersistenceException(f"SQLite store unusable: {error}") from None
             self._set_aside(error)
             try:
@@ -124,8 +130,7 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
     def _after_error(self, error: sqlite3.Error) -> None:
         """Corruption found mid-use ("database disk image is malformed"): set the file
         aside so the next call starts a fresh store; other errors change nothing."""
-        if isinstance(error, sqlite3.OperationalError) or not isinstance(
-                error, sqlite3.DatabaseError):
+        if not _is_corruption(error):
             return
         self.close()
         try:

@@ -258,3 +258,17 @@ def test_the_last_resort_answer_survives_a_failing_exception_handler(tmp_path):
     for result in _results(proc):
         speech = result["response"]["response"]["outputSpeech"]["ssml"]
         assert "Sorry, I couldn't understand that request" in speech
+
+
+def test_the_lambda_entry_trims_attributes_too(lambda_handler):
+    """Response interceptors do not run after a handler fails, so the Lambda entry trims
+    the response's session attributes as well (here with a doctor-check slice of the
+    wrong shape, which the check restarts from)."""
+    event = envelopes().intent("AMAZON.HelpIntent", {})
+    event["session"]["new"] = False
+    event["session"]["attributes"] = {
+        "intruder": "x" * 100_000,
+        "pins_and_needles": {"v": 1, "mode": "doctor_check", "doctor": {"question": "x"}}}
+    response = lambda_handler(event, None)
+    assert "intruder" not in response.get("sessionAttributes", {})
+    assert len(json.dumps(response)) < 24 * 1024

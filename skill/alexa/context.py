@@ -176,13 +176,23 @@ def keep_own_session_attributes(handler_input: HandlerInput) -> None:
     if handler_input.request_envelope.session is None:
         return
     session = _session_attributes(handler_input)
-    kept = {key: session[key] for key in OWNED_SESSION_KEYS if key in session}
-    if len(kept) != len(session) or _too_big(kept):
-        if _too_big(kept):
-            log.warning("session attributes over %d bytes; starting them afresh",
-                        MAX_SESSION_BYTES)
-            kept = {ATTRIBUTE_KEY: SessionState().to_attributes()}
+    kept = own_session_attributes(session)
+    if kept != session:
         handler_input.attributes_manager.session_attributes = kept
+
+
+def own_session_attributes(attributes: Any) -> dict:
+    """The owned part of `attributes`, or a fresh state if even that is oversized. The
+    hosting layer applies it to every response too, since response interceptors do not
+    run when a handler fails."""
+    if not isinstance(attributes, dict):
+        return {}
+    kept = {key: attributes[key] for key in OWNED_SESSION_KEYS if key in attributes}
+    if _too_big(kept):
+        log.warning("session attributes over %d bytes; starting them afresh",
+                    MAX_SESSION_BYTES)
+        kept = {ATTRIBUTE_KEY: SessionState().to_attributes()}
+    return kept
 
 
 def _too_big(attributes: dict) -> bool:

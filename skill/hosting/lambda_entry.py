@@ -15,6 +15,7 @@ from typing import Any
 from ask_sdk_core.exceptions import AskSdkException
 
 from skill.alexa.builder import build_skill
+from skill.alexa.context import own_session_attributes
 from skill.hosting import raw_envelope
 
 log = logging.getLogger("skill")
@@ -91,4 +92,6 @@ def _answer(event: Any, context: Any) -> dict:
             log.warning("event is not a readable Alexa request envelope")
         return fallback or FALLBACK_RESPONSE
     response = _skill.invoke(request_envelope=envelope, context=context)
+    if response.session_attributes is not None:  # also when a handler failed
+        response.session_attributes = own_session_attributes(response.session_attributes)
     return _skill.serializer.serialize(response)

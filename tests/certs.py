@@ -263,7 +263,7 @@ class ServeProcess:
     """`python -m skill.hosting.serve` on a free loopback port, ready when /healthz says so.
 
     Shared by the live-server tests and bench/loadtest.py, so both start, wait for and stop
-    the real gunicorn process the same way. `args` are serve's options after --port.
+    the real served process the same way. `args` are serve's options after --port.
     """
 
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path,

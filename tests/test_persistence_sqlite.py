@@ -88,13 +88,19 @@ def test_unserialisable_attributes_are_refused_and_nothing_is_written(tmp_path):
     assert adapter.get_attributes(request) == {"ok": 1}
 
 
-def test_corrupt_row_is_reported_not_returned(tmp_path):
+@pytest.mark.parametrize("stored", ["not json", "[1, 2]", "null"])
+def test_an_unreadable_row_is_replaced_not_kept_forever(tmp_path, stored):
+    """A bad row used to make the user a first-time user forever: now it reads as empty,
+    is deleted, and the next save stores a good document in its place."""
     path = tmp_path / "m.sqlite3"
     adapter = SQLitePersistenceAdapter(path)
     with sqlite3.connect(path) as raw:
-        raw.execute("INSERT INTO skill_attributes VALUES ('u', 'not json', 0)")
-    with pytest.raises(PersistenceException):
-        adapter.get_attributes(envelope("u"))
+        raw.execute("INSERT INTO skill_attributes VALUES ('u', ?, 0)", (stored,))
+    assert adapter.get_attributes(envelope("u")) == {}
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT count(*) FROM skill_attributes").fetchone() == (0,)
+    adapter.save_attributes(envelope("u"), {"heard_disclaimer": True})
+    assert adapter.get_attributes(envelope("u")) == {"heard_disclaimer": True}
 
 
 def test_one_connection_per_thread(tmp_path):

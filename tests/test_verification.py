@@ -432,3 +432,72 @@ def test_application_id_must_match_everywhere_it_appears():
         v.verify({}, b"", half)
     with pytest.raises(VerificationException, match="missing"):
         v.verify({}, b"", {"request": {"type": "LaunchRequest"}})
+
+
+# ------------------------------------------- bounded downloads (issue 11, item 7)
+
+def _unsigned_headers(url: str) -> dict[str, str]:
+    """What a forger sends: any SignatureCertChainUrl, a signature-sized random blob."""
+    import base64
+    import os
+
+    return {"SignatureCertChainUrl": url,
+            "Signature-256": base64.b64encode(os.urandom(256)).decode()}
+
+
+def test_a_failing_chain_url_is_fetched_once_not_per_request():
+    with ChainServer({}) as server:  # every path 404s, over real HTTP
+        v = verifier(fetcher=HttpChainFetcher(timeout=2, origin=server.origin))
+        url = "https://s3.amazonaws.com/echo.api/missing.pem"
+        for _ in range(25):
+            with pytest.raises(VerificationException):
+                v.verify(_unsigned_headers(url), b"{}", {})
+        assert server.hits == ["/echo.api/missing.pem"]
+
+
+def test_new_chain_urls_are_fetched_at_most_ten_a_minute():
+    with ChainServer({}) as server:
+        v = verifier(fetcher=HttpChainFetcher(timeout=2, origin=server.origin))
+        for i in range(25):
+            url = f"https://s3.amazonaws.com/echo.api/attacker-{i}.pem"
+            with pytest.raises(VerificationException):
+                v.verify(_unsigned_headers(url), b"{}", {})
+        assert len(server.hits) == 10
+
+
+def test_concurrent_chain_downloads_are_bounded():
+    import threading
+
+    gate = threading.Event()
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def hanging(url):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        gate.wait(10)
+        with lock:
+            running[0] -= 1
+        raise VerificationException("Unable to load certificate from URL: hung")
+
+    v = verifier(fetcher=hanging)
+    threads = [threading.Thread(target=lambda i=i: pytest.raises(
+        VerificationException, v.signing_certificate,
+        f"https://s3.amazonaws.com/echo.api/slow-{i}.pem")) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads[:6]:
+        t.join(5)  # the ones refused for want of a download slot return at once
+    gate.set()
+    for t in threads:
+        t.join()
+    assert peak[0] == 2
+
+
+@pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl", "%%%", "QUJD" * 10])
+def test_a_signature_that_cannot_be_rsa_2048_fetches_nothing(signature):
+    fetch = Fetcher(default_pki().chain_pem)
+    with pytest.raises(VerificationException):
+        verifier(fetcher=fetch).verify({"SignatureCertChainUrl": CHAIN_URL,
+                                        "Signature-256": signature}, b"{}", {})
+    assert fetch.urls == []

@@ -1,8 +1,8 @@
-"""The real thing: `python -m skill.hosting.serve` (gunicorn) on loopback, spoken to over HTTP.
+"""The real thing: `python -m skill.hosting.serve` (waitress) on loopback, spoken to over HTTP.
 
 Verification stays ON. The server is told, through the documented env vars, to trust the
 generated test CA (ALEXA_TRUST_BUNDLE) and to download the chain from a loopback server
-(ALEXA_CERT_CHAIN_ORIGIN); everything else -- gunicorn, Flask, the verifier, the real
+(ALEXA_CERT_CHAIN_ORIGIN); everything else -- waitress, Flask, the verifier, the real
 Pins & Needles skill with SQLite memory -- is what production runs.
 """
 

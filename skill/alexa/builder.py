@@ -16,6 +16,7 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa import (
+    can_fulfill,
     doctor_handlers,
     handlers,
     interceptors,
@@ -27,6 +28,7 @@ from skill.alexa import (
 def request_handlers() -> list:
     """Every request handler, in the order they are asked."""
     return [
+        can_fulfill.CanFulfillIntentRequestHandler(),  # a query, never a conversation turn
         *safety_handlers.HANDLERS,
         *doctor_handlers.HANDLERS,
         *routine_handlers.HANDLERS,
@@ -39,7 +41,9 @@ def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None =
                         skill_id: str | None = None) -> CustomSkillBuilder:
     """A configured builder. `skill_id` (default: $SKILL_ID) makes the SDK reject requests
     for any other skill; unset, every request is accepted, which is what local use needs."""
-    builder = CustomSkillBuilder(persistence_adapter=persistence_adapter)
+    # The adapter stays ours (MemoryStoreInterceptor): the skill reads and writes memory
+    # itself, so a failing or slow store degrades one turn instead of failing it.
+    builder = CustomSkillBuilder()
     skill_id = skill_id if skill_id is not None else os.environ.get("SKILL_ID") or None
     if skill_id:
         builder.skill_id = skill_id
@@ -47,8 +51,11 @@ def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None =
         builder.add_request_handler(handler)
     builder.add_exception_handler(handlers.CatchAllExceptionHandler())
     builder.add_global_request_interceptor(interceptors.RequestLogInterceptor())
+    builder.add_global_request_interceptor(interceptors.MemoryStoreInterceptor(
+        persistence_adapter))
     builder.add_global_request_interceptor(interceptors.LoadStateInterceptor())
     builder.add_global_response_interceptor(interceptors.SavePersistentInterceptor())
+    builder.add_global_response_interceptor(interceptors.OwnSessionAttributesInterceptor())
     return builder
 
 

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ask_sdk_core.dispatch_components import (
     AbstractRequestInterceptor,
     AbstractResponseInterceptor,
 )
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import request_util
 from ask_sdk_model import Response
 
-from skill.alexa.context import PERSISTENT_DIRTY, get_state
+from skill.alexa.context import (
+    attach_store,
+    get_state,
+    keep_own_session_attributes,
+    save_pending_persistent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +37,15 @@ class RequestLogInterceptor(AbstractRequestInterceptor):
     def process(self, handler_input: HandlerInput) -> None:
         if not log.isEnabledFor(logging.INFO):
             return
-        envelope = handler_input.request_envelope
-        request = envelope.request
-        intent = getattr(getattr(request, "intent", None), "name", None)
-        user = getattr(getattr(getattr(envelope, "context", None), "system", None), "user", None)
+        intent = getattr(getattr(handler_input.request_envelope.request, "intent", None),
+                         "name", None)  # get_intent_name refuses CanFulfillIntentRequest
+        try:
+            user = request_util.get_user_id(handler_input)
+        except AttributeError:  # no context.System: nothing to tag
+            user = None
         log.info("request type=%s intent=%s locale=%s user=%s",
-                 getattr(request, "object_type", type(request).__name__), intent,
-                 getattr(request, "locale", None), short_user(getattr(user, "user_id", None)))
+                 request_util.get_request_type(handler_input), intent,
+                 request_util.get_locale(handler_input), short_user(user))
 
 
 class LoadStateInterceptor(AbstractRequestInterceptor):
@@ -48,20 +57,25 @@ class LoadStateInterceptor(AbstractRequestInterceptor):
             log.warning("discarded unreadable session attributes")
 
 
-class SavePersistentInterceptor(AbstractResponseInterceptor):
-    """Write long-term memory once per request, and only when a handler changed it.
+class MemoryStoreInterceptor(AbstractRequestInterceptor):
+    """Hand each request the long-term store the skill was built with (None: no store)."""
 
-    A failed write is logged, not raised: the user still hears the answer, and the worst
-    case is that a stretch position is forgotten.
-    """
+    def __init__(self, store: Any = None) -> None:
+        self.store = store
+
+    def process(self, handler_input: HandlerInput) -> None:
+        attach_store(handler_input, self.store)
+
+
+class SavePersistentInterceptor(AbstractResponseInterceptor):
+    """Write long-term memory once per request, and only when a handler changed it."""
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
-        manager = handler_input.attributes_manager
-        if not manager.request_attributes.get(PERSISTENT_DIRTY):
-            return
-        if manager._persistence_adapter is None:  # session-only memory: nothing to write
-            return
-        try:
-            manager.save_persistent_attributes()
-        except Exception:
-            log.exception("could not save persistent attributes")
+        save_pending_persistent(handler_input)
+
+
+class OwnSessionAttributesInterceptor(AbstractResponseInterceptor):
+    """Echo back only the session attributes the skill owns (Alexa caps responses at 24 KB)."""
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        keep_own_session_attributes(handler_input)

@@ -9,6 +9,7 @@ Feature modules (the doctor check, the stretch routine) own the shape of their o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -17,6 +18,41 @@ ATTRIBUTE_KEY = "pins_and_needles"
 
 MODES = ("idle", "topic", "doctor_check", "routine")
 MAX_TEXT = 8000
+
+# "Repeat" speaks remembered SSML again, and remembered text comes back from outside (the
+# session attributes), so it is replayed only if it is SSML this skill could have written:
+# text with &amp; &lt; &gt; entities, <break time="..."/> of at most 10 s (60 s in all),
+# <sub alias="...">...</sub>, and at most 2,000 characters (our longest is ~800).
+# Anything else is forgotten, and "repeat" then says there is nothing to repeat.
+MAX_REPLAY_CHARS = 2000
+MAX_REPLAY_SILENCE = 60.0
+MAX_CARD_TITLE = 200
+_SSML_TOKEN = re.compile(
+    r'(?P<brk><break time="(?P<num>\d{1,5}(?:\.\d{1,3})?)(?P<unit>ms|s)"\s*/>)'
+    r'|(?P<sub><sub alias="[^"<>&]{0,200}">)|(?P<endsub></sub>)'
+    r'|(?P<entity>&(?:amp|lt|gt|quot|apos);)|(?P<text>[^<>&]+)')
+
+
+def replayable_ssml(value: Any) -> bool:
+    """True when `value` is SSML this skill could have said (see MAX_REPLAY_CHARS)."""
+    if not isinstance(value, str) or len(value) > MAX_REPLAY_CHARS:
+        return False
+    position, silence, in_sub = 0, 0.0, False
+    while position < len(value):
+        token = _SSML_TOKEN.match(value, position)
+        if token is None:
+            return False
+        if token.group("brk"):
+            seconds = float(token.group("num")) / (1000 if token.group("unit") == "ms" else 1)
+            silence += seconds
+            if seconds > 10 or silence > MAX_REPLAY_SILENCE or in_sub:
+                return False
+        elif token.group("sub") or token.group("endsub"):
+            if in_sub == bool(token.group("sub")):
+                return False
+            in_sub = not in_sub
+        position = token.end()
+    return not in_sub
 
 
 @dataclass
@@ -75,6 +111,11 @@ class SessionState:
             if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
                 raise ValueError(f"bad {name}")
             setattr(state, name, value)
+        if not (replayable_ssml(state.last_speech) and (
+                state.last_reprompt is None or replayable_ssml(state.last_reprompt))
+                and len(state.last_card_title or "") <= MAX_CARD_TITLE
+                and len(state.last_card_text or "") <= MAX_REPLAY_CHARS):
+            state.forget_reply()
         for name in ("doctor", "routine"):
             value = raw.get(name)
             if value is not None and not isinstance(value, dict):
@@ -96,6 +137,10 @@ class SessionState:
         self.last_reprompt = reprompt
         self.last_card_title = card_title
         self.last_card_text = card_text
+
+    def forget_reply(self) -> None:
+        """Nothing to repeat (the remembered reply could not be replayed safely)."""
+        self.remember_reply(None, None)
 
 
 _STORED_FIELDS = tuple(f.name for f in fields(SessionState) if f.name != "was_reset")

@@ -9,6 +9,13 @@ Two wrinkles of the stock `DynamoDbAdapter` are smoothed over here:
 - boto3 returns every number as `Decimal` and refuses Python floats. The skill's memory
   is JSON-shaped everywhere else (session attributes, SQLite), so numbers are converted
   both ways: a step number read back is an `int`, exactly as it was saved.
+
+Time: boto3's defaults (60 s read timeout, retries with back-off) can hold a turn far
+past the 8 s Alexa waits. `CLIENT_CONFIG` bounds every call to one attempt of at most
+0.5 s to connect and 0.8 s to read (DynamoDB answers in milliseconds); a read that fails
+or takes over 1 s makes that turn session-only, with no write (`skill.alexa.context`), so
+a turn spends at most about 2.5 s on storage whatever DynamoDB does (throttling, an
+endpoint that never answers).
 """
 
 from __future__ import annotations
@@ -18,6 +25,10 @@ from typing import Any
 
 import boto3
 from ask_sdk_core.exceptions import PersistenceException
+from botocore.config import Config
+
+CLIENT_CONFIG = Config(connect_timeout=0.5, read_timeout=0.8,
+                       retries={"mode": "standard", "total_max_attempts": 1})
 
 
 def _ensure_default_region(region: str | None) -> None:
@@ -68,6 +79,7 @@ def make_dynamodb_adapter(table_name: str, *, region: str | None = None,
         def save_attributes(self, request_envelope, attributes):
             super().save_attributes(request_envelope, to_dynamo(attributes))
 
-    resource = dynamodb_resource or boto3.resource("dynamodb", region_name=region)
+    resource = dynamodb_resource or boto3.resource("dynamodb", region_name=region,
+                                                   config=CLIENT_CONFIG)
     return JsonDynamoDbAdapter(table_name=table_name, create_table=create_table,
                                dynamodb_resource=resource)

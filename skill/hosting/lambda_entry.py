@@ -13,9 +13,10 @@ import os
 from typing import Any
 
 from ask_sdk_core.exceptions import AskSdkException
-from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.builder import build_skill
+from skill.alexa.context import own_session_attributes
+from skill.hosting import raw_envelope
 
 log = logging.getLogger("skill")
 
@@ -56,26 +57,41 @@ def _persistence_adapter():
 
 
 _configure_logging()
-_skill = build_skill(persistence_adapter=_persistence_adapter())
+_skill_id = os.environ.get("SKILL_ID") or None
+_skill = build_skill(persistence_adapter=_persistence_adapter(), skill_id=_skill_id)
+
+
+class RequestForAnotherSkill(AskSdkException):
+    """The envelope does not name this skill (SKILL_ID): Lambda reports an error, as the
+    ASK SDK does for a wrong skill id, and the skill never runs."""
 
 
 def lambda_handler(event: Any, context: Any) -> dict:
-    """Alexa request envelope (a dict) in, response envelope (a dict) out."""
+    """Alexa request envelope (a dict) in, response envelope (a dict) out.
+
+    Whatever happens inside -- an envelope the SDK cannot read, a handler or the catch-all
+    exception handler failing, serialisation failing -- the caller gets a spoken answer;
+    the only exception that leaves is the rejection of a request for another skill.
+    """
+    if _skill_id and not raw_envelope.addressed_to(event, _skill_id):
+        log.warning("rejected a request that does not name this skill")
+        raise RequestForAnotherSkill("Skill ID Verification failed: request is not for "
+                                     "this skill")
     try:
-        envelope = _skill.serializer.deserialize(payload=json.dumps(event),
-                                                 obj_type=RequestEnvelope)
+        return _answer(event, context)
     except Exception:
-        log.warning("event is not an Alexa request envelope")
-        return FALLBACK_RESPONSE
-    if envelope is None or envelope.request is None:
-        log.warning("event has no request")
-        return FALLBACK_RESPONSE
-    try:
-        response = _skill.invoke(request_envelope=envelope, context=context)
-    except AskSdkException as error:
-        if "Skill ID Verification" in str(error):
-            log.warning("rejected a request for another skill")
-            raise
         log.exception("skill failed outside its handlers")
         return FALLBACK_RESPONSE
+
+
+def _answer(event: Any, context: Any) -> dict:
+    envelope = raw_envelope.deserialize(_skill.serializer, event)
+    if envelope is None or envelope.request is None:
+        fallback = raw_envelope.red_flag_reply(event)
+        if fallback is None:
+            log.warning("event is not a readable Alexa request envelope")
+        return fallback or FALLBACK_RESPONSE
+    response = _skill.invoke(request_envelope=envelope, context=context)
+    if response.session_attributes is not None:  # also when a handler failed
+        response.session_attributes = own_session_attributes(response.session_attributes)
     return _skill.serializer.serialize(response)

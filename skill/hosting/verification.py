@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cachetools import TLRUCache
+from cachetools import TLRUCache, TTLCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -59,6 +59,8 @@ from cryptography.x509.verification import (
     Store,
     VerificationError,
 )
+
+from skill.hosting.raw_envelope import application_ids
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,14 @@ DEFAULT_CACHE_SIZE = 8
 DEFAULT_CACHE_TTL = 3600.0
 #: Amazon signs with 2048-bit RSA; refuse toy keys a forger could factor.
 MIN_RSA_BITS = 2048
+#: Outbound downloads are the one thing an unauthenticated caller can make us do, so they
+#: are bounded: a URL whose chain failed is not fetched again for FAILURE_TTL seconds, at
+#: most MAX_CONCURRENT_FETCHES run at once, and at most MAX_FETCHES_PER_MINUTE start in
+#: any minute (Amazon rotates its signing chain rarely; one URL per worker is the norm).
+FAILURE_TTL = 60.0
+FAILURE_CACHE_SIZE = 1024
+MAX_CONCURRENT_FETCHES = 2
+MAX_FETCHES_PER_MINUTE = 10
 
 Clock = Callable[[], dt.datetime]
 
@@ -281,7 +291,11 @@ class RequestVerifier(AbstractVerifier):
 
     Chains are cached per canonical URL in an LRU of `cache_size` entries; an entry lives
     `cache_ttl` seconds at most and never past the earliest `not_valid_after` in its chain,
-    so a cached chain cannot outlive its certificates. Thread-safe (gthread workers).
+    so a cached chain cannot outlive its certificates. Failures are cached too
+    (`failure_ttl`), and downloads are bounded in number and concurrency (see
+    MAX_FETCHES_PER_MINUTE), so requests cannot make the server fetch on their behalf.
+    A signature that cannot be an RSA-2048 signature is refused before any download.
+    Thread-safe (threaded servers).
     """
 
     def __init__(self, *, trust_roots: Iterable[x509.Certificate] | None = None,
@@ -291,7 +305,10 @@ class RequestVerifier(AbstractVerifier):
                  cache_ttl: float = DEFAULT_CACHE_TTL,
                  clock: Clock = utcnow,
                  signature_cert_chain_url_key: str = SIGNATURE_CERT_CHAIN_URL_HEADER,
-                 signature_key: str = SIGNATURE_HEADER):
+                 signature_key: str = SIGNATURE_HEADER,
+                 failure_ttl: float = FAILURE_TTL,
+                 max_concurrent_fetches: int = MAX_CONCURRENT_FETCHES,
+                 max_fetches_per_minute: int = MAX_FETCHES_PER_MINUTE):
         if cache_size < 1 or cache_ttl <= 0:
             raise ValueError("certificate cache size and TTL must be positive")
         self._roots = list(trust_roots) if trust_roots is not None else None
@@ -304,6 +321,10 @@ class RequestVerifier(AbstractVerifier):
         self._sig_key = signature_key
         self._lock = threading.Lock()
         self._fetch_locks = tuple(threading.Lock() for _ in range(16))
+        self._failures: TTLCache = TTLCache(maxsize=FAILURE_CACHE_SIZE, ttl=failure_ttl)
+        self._fetch_slots = threading.BoundedSemaphore(max_concurrent_fetches)
+        self._fetch_budget = max_fetches_per_minute
+        self._fetch_starts: list[float] = []
         self._cache: TLRUCache = TLRUCache(
             maxsize=cache_size, ttu=lambda _k, v, _now: v.expires_at,
             timer=lambda: self._clock().timestamp())
@@ -315,14 +336,16 @@ class RequestVerifier(AbstractVerifier):
         signature = _header(headers, self._sig_key)
         if not cert_url or not signature:
             raise VerificationException("Missing Signature/Certificate for the skill request")
-        signing = self.signing_certificate(cert_url)
-        now = self._clock()
-        if not signing.not_before <= now <= signing.not_after:
-            raise VerificationException("Signing Certificate is outside its validity period")
         try:
             raw_sig = base64.b64decode(signature.strip(), validate=True)
         except (binascii.Error, ValueError):
             raise VerificationException("Signature is not valid base64") from None
+        if len(raw_sig) < MIN_RSA_BITS // 8:
+            raise VerificationException("Signature is too short for an RSA-2048 key")
+        signing = self.signing_certificate(cert_url)
+        now = self._clock()
+        if not signing.not_before <= now <= signing.not_after:
+            raise VerificationException("Signing Certificate is outside its validity period")
         if isinstance(body, str):
             body = body.encode("utf-8")
         try:
@@ -344,12 +367,38 @@ class RequestVerifier(AbstractVerifier):
                 cached = self._cache.get(canonical)
             if cached is not None:
                 return cached
-            pem = self._fetch(canonical)
-            signing = self._validate_chain(pem)
-            with self._lock:
-                self._cache[canonical] = signing
+            signing = self._fetch_and_validate(canonical)
         log.info("event=cert_chain_cached url=%s not_after=%s", canonical,
                  signing.not_after.isoformat())
+        return signing
+
+    def _fetch_and_validate(self, canonical: str) -> _SigningCert:
+        """Download and check the chain, within the download bounds; remember failures."""
+        with self._lock:
+            failure = self._failures.get(canonical)
+            if failure is None:
+                now = time.monotonic()
+                self._fetch_starts = [t for t in self._fetch_starts if now - t < 60.0]
+                if len(self._fetch_starts) >= self._fetch_budget:
+                    failure = "Too many certificate chain downloads this minute"
+                else:
+                    self._fetch_starts.append(now)
+            else:
+                failure = f"{failure} (failed recently; not fetched again yet)"
+        if failure is not None:
+            raise VerificationException(failure)
+        if not self._fetch_slots.acquire(blocking=False):
+            raise VerificationException("too many certificate chain downloads in progress")
+        try:
+            signing = self._validate_chain(self._fetch(canonical))
+        except VerificationException as exc:
+            with self._lock:
+                self._failures[canonical] = str(exc)[:200]
+            raise
+        finally:
+            self._fetch_slots.release()
+        with self._lock:
+            self._cache[canonical] = signing
         return signing
 
     def cache_info(self) -> dict[str, int]:
@@ -460,18 +509,6 @@ class TimestampVerifier(AbstractVerifier):
 
 
 # -------------------------------------------------------------- application id checker
-
-
-def application_ids(envelope: Mapping[str, Any]) -> list[Any]:
-    """Every applicationId the envelope states (context.System and session)."""
-    found = []
-    ctx = envelope.get("context")
-    system = ctx.get("System") if isinstance(ctx, Mapping) else None
-    for holder in (system, envelope.get("session")):
-        app = holder.get("application") if isinstance(holder, Mapping) else None
-        if isinstance(app, Mapping) and "applicationId" in app:
-            found.append(app["applicationId"])
-    return found
 
 
 class ApplicationIdVerifier(AbstractVerifier):

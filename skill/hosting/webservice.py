@@ -14,7 +14,9 @@ Order of work for POST /, cheapest rejection first:
 3. verifiers: signature, timestamp, application id, then any extra ones (-> 400);
 4. a request type the SDK model does not know -> 200 with an empty response, so Alexa
    adding new event types never breaks the skill;
-5. deserialise, invoke, serialise. A skill exception becomes a spoken apology (200),
+5. deserialise (an envelope with members the SDK model does not know is read without
+   them; if it still cannot be read, its slot values are triaged raw, so a red flag is
+   answered whatever else is wrong), invoke, serialise. A skill exception becomes a spoken apology (200),
    logged with its traceback on our side only.
 
 Configuration comes from environment variables (safe defaults: verification ON), then
@@ -35,6 +37,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 # The skill's own request-log tag (sha256, 12 hex), so web and skill log lines correlate.
 from skill.alexa.interceptors import short_user as short_id
+from skill.hosting import raw_envelope
 from skill.hosting.verification import (
     AbstractVerifier,
     ApplicationIdVerifier,
@@ -258,8 +261,6 @@ def create_app(skill: Any = None, config: Mapping[str, Any] | None = None, *,
     chain = build_verifiers(cfg, request_verifier=request_verifier,
                             timestamp_verifier=timestamp_verifier, verifiers=verifiers)
     known_types = _known_request_types()
-    from ask_sdk_model import RequestEnvelope
-
     app.extensions[EXTENSION_NAME] = {"skill": skill, "verifiers": chain}
 
     def reject(status: int, error: str, reason: str, **fields: Any) -> Response:
@@ -300,12 +301,13 @@ def create_app(skill: Any = None, config: Mapping[str, Any] | None = None, *,
             log.info(_kv(event="alexa_request", status=200, type=rtype[:80],
                          request_id=request_id, user=user, outcome="unknown_type_empty"))
             return _json(EMPTY_RESPONSE)
-        try:
-            request_envelope = serializer.deserialize(payload=text, obj_type=RequestEnvelope)
-        except Exception as exc:  # the SDK raises assorted types on malformed members
+        request_envelope = raw_envelope.deserialize(serializer, envelope, text)
+        if request_envelope is None or request_envelope.request is None:
+            guidance = raw_envelope.red_flag_reply(envelope)
+            if guidance is not None:  # unreadable to the SDK, but a red flag was heard
+                return _json(guidance)
             return reject(400, "Request body is not an Alexa request envelope",
-                          f"deserialize: {type(exc).__name__}", type=rtype,
-                          request_id=request_id, user=user)
+                          "deserialize", type=rtype, request_id=request_id, user=user)
         try:
             response_envelope = skill.invoke(request_envelope=request_envelope, context=None)
             payload = serializer.serialize(response_envelope)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from skill.hosting.envelopes import Envelopes
+from simulator.envelopes import Envelopes
 
 REPO = Path(__file__).resolve().parent.parent
 USER = "amzn1.ask.account.canfulfill"

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from skill.dialog import ssml
-from skill.hosting.envelopes import Envelopes
+from simulator.envelopes import Envelopes
 
 REPO = Path(__file__).resolve().parent.parent
 RED_FLAG = {"symptom": {"name": "symptom", "value": "my face is drooping",

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from skill.hosting.envelopes import Envelopes
+from simulator.envelopes import Envelopes
 
 REPO = Path(__file__).resolve().parent.parent
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",

@@ -464,8 +464,8 @@ def _duration_flags(norm: str, rules: _Rules) -> list[str]:
     out: list[str] = []
     for match in rules.regex("duration").finditer(norm):
         start, end = match.span()
-        before_word = norm[:start].rsplit(" ", 2)[-1].lstrip("_") if start else ""
-        if before_word in rules.duration_exclude_before:
+        before = norm[:start].split()[-1:]
+        if before and before[0].lstrip("_") in rules.duration_exclude_before:
             continue
         s_start, s_end = _sentence_bounds(norm, start, end)
         decider = _nearest_before(norm, s_start, start, rules)

@@ -31,6 +31,8 @@ class SessionState:
     last_speech / last_reprompt -- what was last said, as plain SSML strings, for "repeat".
     last_card_title / last_card_text -- the card that went with it.
     doctor / routine -- feature-owned slices (dicts of JSON values) or None.
+    safety    -- the one confirming question of this session (skill/dialog/safety.py):
+                 {"asked": bool, "intent": str, "text": str} or None.
     """
 
     mode: str = "idle"
@@ -43,6 +45,7 @@ class SessionState:
     last_card_text: str | None = None
     doctor: dict | None = None
     routine: dict | None = None
+    safety: dict | None = None
     was_reset: bool = field(default=False, compare=False)
 
     @classmethod
@@ -80,6 +83,7 @@ class SessionState:
             if value is not None and not isinstance(value, dict):
                 raise ValueError(f"bad {name}")
             setattr(state, name, value)
+        state.safety = _validated_safety(raw.get("safety"))
         return state
 
     def to_attributes(self) -> dict:
@@ -96,6 +100,18 @@ class SessionState:
         self.last_reprompt = reprompt
         self.last_card_title = card_title
         self.last_card_text = card_text
+
+
+def _validated_safety(value: Any) -> dict | None:
+    """The confirming-question slice: exactly its three keys, of the right types."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"asked", "intent", "text"} or \
+            not isinstance(value["asked"], bool) or not isinstance(value["intent"], str) or \
+            not isinstance(value["text"], str) or len(value["intent"]) > 100 or \
+            len(value["text"]) > MAX_TEXT:
+        raise ValueError("bad safety slice")
+    return value
 
 
 _STORED_FIELDS = tuple(f.name for f in fields(SessionState) if f.name != "was_reset")

@@ -250,6 +250,11 @@ class _Rules:
                                              self.macros) + r")\b")
 
     @functools.cached_property
+    def about_sign(self) -> dict[str, re.Pattern]:
+        return {key: re.compile(r"\b(?:" + words + r")\b") for key, words
+                in self.data["questions"]["about_sign"].items() if not key.startswith("_")}
+
+    @functools.cached_property
     def replace_regex(self) -> re.Pattern:
         keys = sorted(self.replacements, key=len, reverse=True)
         return re.compile(r"\b(?:" + "|".join(map(re.escape, keys)) + r")\b")
@@ -412,6 +417,34 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
     flags = sorted(found, key=rules.flag_rank.__getitem__)
     return Assessment(rules.levels[flags[0]], flags,
                       tuple(f for f in negated if f not in found), question, personal)
+
+
+def asks_about_sign(text, *, question_intent: bool = False) -> bool:
+    """Is `text` a question ABOUT a warning sign rather than a report of one?
+
+    ("is slurred speech a sign of something serious", "what does it mean if someone's face
+    droops".) Only when the words say so clearly (red_flags.json questions.about_sign): a
+    question from the first clause (after a lead-in such as "out of interest"), impersonal
+    or hypothetical, nothing said about now. In a question intent (`question_intent`) the
+    carrier took the question word ("is {query}"), so naming what the sign is ("slurred
+    speech a sign of a stroke") is enough -- but not a bare "slurred speech", which may be
+    a report. Unclear means a statement (False): guidance at once.
+    """
+    plain = normalize(text)
+    rules = _rules()
+    about = rules.about_sign
+    clauses = [c.strip() for c in re.split(r" [.,] ", plain) if c.strip()]
+    if not clauses:
+        return False
+    first = clauses[0]
+    if about["lead_ins"].fullmatch(first) and len(clauses) > 1:
+        first = clauses[1]
+    asks = rules.question_start.match(first) or (
+        question_intent and about["about_cues"].search(plain))
+    if not asks or about["present"].search(plain):
+        return False
+    personal = not rules.personal.isdisjoint(rules.info_phrases.sub(" ", plain).split())
+    return not personal or about["hypothetical"].search(plain) is not None
 
 
 def _sentence_bounds(norm: str, start: int, end: int) -> tuple[int, int]:

@@ -177,7 +177,11 @@ class _Rules:
         "recurrence": ("duration", "recurrence_context"),
         "ordinary_context": ("ordinary_episode", "context"),
         "uncertain": ("negation", "uncertain"), "negation_cue": ("negation", "cues"),
+        "figures_of_speech": ("traps", "figures_of_speech"),
+        "other_subjects": ("traps", "other_subjects"), "resolved": ("traps", "resolved"),
     }
+    # Flags a brief episode that has passed cancels ("then nothing"): never emergencies.
+    RESOLVABLE = frozenset(("mobility", "severe_pain", "continuous_numbness"))
 
     def __init__(self, data: dict):
         self.data = data
@@ -383,11 +387,16 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
     found: dict[str, None] = {}
     negated: dict[str, None] = {}
 
+    idioms = [m.span() for m in rules.regex("figures_of_speech").finditer(norm)]
     for flag in rules.flags:
         for match in rules.regex(flag).finditer(norm):
             start, end = match.span()
             if _negated(norm, start, end, rules, question):
                 negated[flag] = None
+                continue
+            if any(lo < end and start < hi for lo, hi in idioms) or \
+                    _someone_else(norm, start, end, rules) or \
+                    (flag in rules.RESOLVABLE and _resolved(norm, start, end, rules)):
                 continue
             if flag in rules.brief_suppressed and _in_clause(norm, start, end, "brief"):
                 continue
@@ -492,6 +501,24 @@ def _negated(norm: str, start: int, end: int, rules: _Rules, question: bool) -> 
     return not question and rules.after_fine.match(norm, end) is not None
 
 
+def _someone_else(norm: str, start: int, end: int, rules: _Rules) -> bool:
+    """The sign belongs to a pet or a face on the telly ("my dog looked so confused"): an
+    other_subjects word earlier in the clause, no personal word between it and the sign."""
+    c_start, _ = _clause_bounds(norm, start, end)
+    last = None
+    for last in rules.regex("other_subjects").finditer(norm, c_start, start):
+        pass
+    return last is not None and rules.personal.isdisjoint(norm[last.end():start].split())
+
+
+def _resolved(norm: str, start: int, end: int, rules: _Rules) -> bool:
+    """A brief episode that has passed: a resolution after the sign in its sentence, and
+    no long duration named there ("couldn't stand for a few seconds, then it was fine")."""
+    s_start, s_end = _sentence_bounds(norm, start, end)
+    return rules.regex("resolved").search(norm, end, s_end) is not None and \
+        rules.regex("duration").search(norm, s_start, s_end) is None
+
+
 def _duration_flags(norm: str, rules: _Rules) -> list[str]:
     """Long durations that describe the symptom -> continuous numbness (or recurring)."""
     out: list[str] = []
@@ -508,6 +535,8 @@ def _duration_flags(norm: str, rules: _Rules) -> list[str]:
             kind, d_start = decider
             if kind != "symptom" or _negated(norm, d_start, end, rules, False):
                 continue
+        if _resolved_after(norm, end, rules):
+            continue
         if _LONG_UNITS.search(match.group(0)) and \
                 rules.regex("recurrence").search(norm, s_start, s_end) is not None:
             flag = "recurring"
@@ -518,6 +547,11 @@ def _duration_flags(norm: str, rules: _Rules) -> list[str]:
         if "continuous_numbness" in out:
             break
     return out
+
+
+def _resolved_after(norm: str, end: int, rules: _Rules) -> bool:
+    _, s_end = _sentence_bounds(norm, end, end)
+    return rules.regex("resolved").search(norm, end, s_end) is not None
 
 
 def _nearest_before(norm: str, lo: int, hi: int, rules: _Rules):

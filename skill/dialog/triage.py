@@ -387,6 +387,7 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
     found: dict[str, None] = {}
     negated: dict[str, None] = {}
 
+    excused: dict[str, None] = {}     # matched, but a trap explains it (red_flags "traps")
     idioms = [m.span() for m in rules.regex("figures_of_speech").finditer(norm)]
     for flag in rules.flags:
         for match in rules.regex(flag).finditer(norm):
@@ -397,6 +398,7 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
             if any(lo < end and start < hi for lo, hi in idioms) or \
                     _someone_else(norm, start, end, rules) or \
                     (flag in rules.RESOLVABLE and _resolved(norm, start, end, rules)):
+                excused[flag] = None
                 continue
             if flag in rules.brief_suppressed and _in_clause(norm, start, end, "brief"):
                 continue
@@ -414,7 +416,8 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
 
     squeezed = "".join(words)
     for flag, stem in rules.unspaced:
-        if stem in squeezed and flag not in found and flag not in negated:
+        if stem in squeezed and flag not in found and flag not in negated \
+                and flag not in excused:
             found[flag] = None
 
     if question and not personal:

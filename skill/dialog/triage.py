@@ -538,8 +538,6 @@ def _duration_flags(norm: str, rules: _Rules) -> list[str]:
             kind, d_start = decider
             if kind != "symptom" or _negated(norm, d_start, end, rules, False):
                 continue
-        if _resolved_after(norm, end, rules):
-            continue
         if _LONG_UNITS.search(match.group(0)) and \
                 rules.regex("recurrence").search(norm, s_start, s_end) is not None:
             flag = "recurring"
@@ -550,11 +548,6 @@ def _duration_flags(norm: str, rules: _Rules) -> list[str]:
         if "continuous_numbness" in out:
             break
     return out
-
-
-def _resolved_after(norm: str, end: int, rules: _Rules) -> bool:
-    _, s_end = _sentence_bounds(norm, end, end)
-    return rules.regex("resolved").search(norm, end, s_end) is not None
 
 
 def _nearest_before(norm: str, lo: int, hi: int, rules: _Rules):

@@ -179,6 +179,7 @@ class _Rules:
         "uncertain": ("negation", "uncertain"), "negation_cue": ("negation", "cues"),
         "figures_of_speech": ("traps", "figures_of_speech"),
         "other_subjects": ("traps", "other_subjects"), "resolved": ("traps", "resolved"),
+        "young_children": ("traps", "young_children"),
     }
     # Flags a brief episode that has passed cancels ("then nothing"): never emergencies.
     RESOLVABLE = frozenset(("mobility", "severe_pain", "continuous_numbness"))
@@ -397,6 +398,7 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
                 continue
             if any(lo < end and start < hi for lo, hi in idioms) or \
                     _someone_else(norm, start, end, rules) or \
+                    (flag == "bladder_bowel" and _young_child(norm, start, end, rules)) or \
                     (flag in rules.RESOLVABLE and _resolved(norm, start, end, rules)):
                 excused[flag] = None
                 continue
@@ -512,6 +514,12 @@ def _someone_else(norm: str, start: int, end: int, rules: _Rules) -> bool:
     for last in rules.regex("other_subjects").finditer(norm, c_start, start):
         pass
     return last is not None and rules.personal.isdisjoint(norm[last.end():start].split())
+
+
+def _young_child(norm: str, start: int, end: int, rules: _Rules) -> bool:
+    """Wetting and soiling are ordinary for a baby or toddler named in the same clause."""
+    return rules.regex("young_children").search(norm, *_clause_bounds(norm, start, end)) \
+        is not None
 
 
 def _resolved(norm: str, start: int, end: int, rules: _Rules) -> bool:

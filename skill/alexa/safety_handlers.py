@@ -73,6 +73,7 @@ def _slot_texts(handler_input: HandlerInput) -> tuple[list[str], bool]:
 
 _ANSWER_WORDS = {"AMAZON.YesIntent": "yes", "AMAZON.NoIntent": "no", "UnsureIntent": "unsure"}
 _FEATURE_MODES = ("doctor_check", "routine")
+_FALLBACK = "AMAZON.FallbackIntent"
 
 
 def decision(handler_input: HandlerInput):
@@ -93,7 +94,7 @@ def decision(handler_input: HandlerInput):
         try:
             intent = _intent_name(handler_input)
             state = get_state(handler_input)
-            if intent not in _ANSWER_WORDS:
+            if intent not in _ANSWER_WORDS and intent != _FALLBACK:
                 safety.forget_unanswered(state)
             texts, resolved_topic = _slot_texts(handler_input)
             if texts:
@@ -165,6 +166,26 @@ class ConfirmAnswerHandler(AbstractRequestHandler):
         return respond(handler_input, reply)
 
 
+class FallbackSafetyNetHandler(AbstractRequestHandler):
+    """AMAZON.FallbackIntent carries no words: during a symptom conversation they may have
+    been a warning sign the model could not place, so the reply names the signs and the
+    number (README "Fallback safety net" has the figures behind this choice). Elsewhere
+    the ordinary fallback (handlers.py) answers."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        from skill.dialog import safety
+
+        return is_intent_name(_FALLBACK)(handler_input) and \
+            safety.in_symptom_conversation(get_state(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        from skill.dialog import safety
+
+        log.info("safety: fallback during a symptom conversation")
+        return respond(handler_input,
+                       safety.fallback(get_state(handler_input), locale(handler_input)))
+
+
 class SymptomHandler(AbstractRequestHandler):
     """A described symptom with no red flag: reassure, and offer the warning-sign check."""
 
@@ -188,4 +209,5 @@ class SymptomHandler(AbstractRequestHandler):
         return respond(handler_input, reply)
 
 
-HANDLERS = (RedFlagHandler(), ConfirmAnswerHandler(), SymptomHandler())
+HANDLERS = (RedFlagHandler(), ConfirmAnswerHandler(), FallbackSafetyNetHandler(),
+            SymptomHandler())

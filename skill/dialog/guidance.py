@@ -154,11 +154,21 @@ def about_sign(locale: str | None, flag: str | None) -> Reply:
     )
 
 
-def confirm_question(flag: str, locale: str | None) -> Reply:
+def confirm_question(flag: str, locale: str | None, *, again: bool = False) -> Reply:
     """The one yes/no question about a sign the detector suspects (guidance.json)."""
     question = _data()["confirm_questions"][flag]
+    if again:
+        question = f"{framing('confirm_again')} {question}"
     return Reply(speech=ssml.escape(question),
                  reprompt=ssml.escape(f"{question} {framing('confirm_reprompt')}"))
+
+
+def fallback_safety_net(locale: str | None) -> Reply:
+    """AMAZON.FallbackIntent during a symptom conversation: no words reached us, and they
+    may have been a warning sign, so the reply names the signs and the number first."""
+    info = locales.info(locale)
+    return Reply(speech=speak([_fill("fallback_safety_net", info)], info),
+                 reprompt=ssml.escape(framing("fallback_safety_net_reprompt")))
 
 
 def reply_for(level: str, locale: str | None, flag: str | None = None) -> Reply:

@@ -161,6 +161,29 @@ def carry_on(state, locale: str | None):
     return reply
 
 
+def in_symptom_conversation(state) -> bool:
+    """Is the user telling us about symptoms? (A fallback then may have been a warning sign
+    the model could not place: `guidance.fallback_safety_net`.) True with a confirming
+    question waiting, after symptom guidance (the warning-sign check is on offer), or once a
+    confirming question was asked this session. Inside the check itself its own "not an
+    answer" reply asks the question about the sign again, so that stays."""
+    if state.mode in ("doctor_check", "routine"):
+        return False
+    return pending_flag(state) is not None or state.pending == "doctor_check" or \
+        state.safety is not None
+
+
+def fallback(state, locale: str | None):
+    """AMAZON.FallbackIntent in a symptom conversation: the emergency line first; a waiting
+    confirming question is asked again (it still wants its yes or no)."""
+    from skill.dialog import guidance
+
+    flag = pending_flag(state)
+    if flag:
+        return guidance.confirm_question(flag, locale, again=True)
+    return guidance.fallback_safety_net(locale)
+
+
 def forget_unanswered(state) -> None:
     """Something other than yes/no/not sure came instead: the question lapses."""
     if pending_flag(state):

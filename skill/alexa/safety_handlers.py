@@ -167,21 +167,21 @@ class ConfirmAnswerHandler(AbstractRequestHandler):
 
 
 class FallbackSafetyNetHandler(AbstractRequestHandler):
-    """AMAZON.FallbackIntent carries no words: during a symptom conversation they may have
-    been a warning sign the model could not place, so the reply names the signs and the
-    number (README "Fallback safety net" has the figures behind this choice). Elsewhere
-    the ordinary fallback (handlers.py) answers."""
+    """AMAZON.FallbackIntent carries no words, and they may have been a warning sign the
+    model could not place: `safety.fallback` keeps an emergency line in the reply (README
+    "Fallback safety net" has the figures behind this choice). Inside the warning-sign
+    check and the stretch routine their own fallbacks answer (they re-ask or list the
+    commands); a damaged session hears the reset notice first."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        from skill.dialog import safety
-
-        return is_intent_name(_FALLBACK)(handler_input) and \
-            safety.in_symptom_conversation(get_state(handler_input))
+        if not is_intent_name(_FALLBACK)(handler_input):
+            return False
+        state = get_state(handler_input)
+        return state.mode not in _FEATURE_MODES and not state.was_reset
 
     def handle(self, handler_input: HandlerInput) -> Response:
         from skill.dialog import safety
 
-        log.info("safety: fallback during a symptom conversation")
         return respond(handler_input,
                        safety.fallback(get_state(handler_input), locale(handler_input)))
 

@@ -171,6 +171,15 @@ def fallback_safety_net(locale: str | None) -> Reply:
                  reprompt=ssml.escape(framing("fallback_safety_net_reprompt")))
 
 
+def with_emergency_tail(reply: Reply, locale: str | None) -> Reply:
+    """`reply` with one short line of ours: "If it's an emergency, call 911." """
+    info = locales.info(locale)
+    tail = speak([_fill("fallback_emergency_tail", info)], info)
+    return Reply(speech=f"{reply.speech} {tail}", reprompt=reply.reprompt,
+                 card_title=reply.card_title, card_text=reply.card_text,
+                 end_session=reply.end_session, screen=reply.screen)
+
+
 def reply_for(level: str, locale: str | None, flag: str | None = None) -> Reply:
     """The guidance for a triage level ("emergency", "urgent", "routine", "none")."""
     if level == EMERGENCY:

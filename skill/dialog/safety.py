@@ -174,14 +174,20 @@ def in_symptom_conversation(state) -> bool:
 
 
 def fallback(state, locale: str | None):
-    """AMAZON.FallbackIntent in a symptom conversation: the emergency line first; a waiting
-    confirming question is asked again (it still wants its yes or no)."""
-    from skill.dialog import guidance
+    """AMAZON.FallbackIntent (no words reached us; they may have been a warning sign).
+
+    A waiting confirming question is asked again (it still wants its yes or no); in a
+    symptom conversation the signs and the number come first; elsewhere the ordinary
+    fallback ends with "If it's an emergency, call <number>." (README: the figures behind
+    this choice)."""
+    from skill.dialog import guidance, menu
 
     flag = pending_flag(state)
     if flag:
         return guidance.confirm_question(flag, locale, again=True)
-    return guidance.fallback_safety_net(locale)
+    if in_symptom_conversation(state):
+        return guidance.fallback_safety_net(locale)
+    return guidance.with_emergency_tail(menu.fallback(state), locale)
 
 
 def forget_unanswered(state) -> None:

@@ -520,3 +520,18 @@ def test_the_confirmation_slice_is_validated():
                 {"asked": True, "intent": 3, "text": ""}):
         state = SessionState.from_attributes({ATTRIBUTE_KEY: dict(good, safety=bad)})
         assert state.was_reset and state.safety is None
+
+
+def test_blind_tuning_set_a_holds_its_figures():
+    """Set A is the blind set we tuned on (tests/data/blind/set_a.tsv); set B is the
+    holdout and is only measured (tools/triage_report.py --blind), never asserted."""
+    from skill.dialog import safety
+
+    rows = REPORT.load_blind(ROOT / "tests" / "data" / "blind" / "set_a.tsv")
+    heard = [(row, safety.decide([row["text"]], None).action) for row in rows]
+    emergencies = [a for r, a in heard if r["expected"] == "emergency"]
+    urgent = [a for r, a in heard if r["expected"] == "urgent"]
+    ordinary = [a for r, a in heard if r["expected"] == "none"]
+    assert emergencies.count("emergency") >= len(emergencies) - 1
+    assert sum(a in ("emergency", "urgent") for a in urgent) >= len(urgent) - 1
+    assert sum(a in ("emergency", "urgent") for a in ordinary) <= 2

@@ -535,3 +535,57 @@ def test_blind_tuning_set_a_holds_its_figures():
     assert emergencies.count("emergency") >= len(emergencies) - 1
     assert sum(a in ("emergency", "urgent") for a in urgent) >= len(urgent) - 1
     assert sum(a in ("emergency", "urgent") for a in ordinary) <= 2
+
+
+# ---------------------------------------------------------------- what the new replies say
+
+SAFETY_FLAGS = ("face_drooping", "speech", "confusion", "bladder_bowel", "mobility",
+                "severe_pain", "continuous_numbness")
+
+
+def _plain(reply):
+    from skill.dialog import ssml
+
+    return ssml.to_plain_text(reply.speech)
+
+
+@pytest.mark.parametrize("locale, number", [("en-US", "911"), ("en-GB", "999"),
+                                            ("en-AU", "000"), ("en-IN", "112")])
+@pytest.mark.parametrize("flag", SAFETY_FLAGS)
+def test_the_answer_about_a_sign_is_the_article_plus_one_line(flag, locale, number):
+    from skill.content import is_verbatim_excerpt
+    from skill.dialog import guidance
+
+    reply = guidance.about_sign(locale, flag)
+    spoken = _plain(reply)
+    assert is_verbatim_excerpt(guidance.passages_for(flag, triage.flag_level(flag))[0])
+    assert spoken.startswith(guidance.passages_for(flag, triage.flag_level(flag))[0])
+    assert f"If this is happening to someone now, call {number}" in spoken
+    assert not reply.end_session and reply.reprompt
+    assert len(spoken.split()) <= 45
+
+
+@pytest.mark.parametrize("flag", SAFETY_FLAGS)
+def test_confirming_questions_are_short_yes_no_questions_that_never_diagnose(flag):
+    from skill.dialog import guidance
+
+    reply = guidance.confirm_question(flag, "en-US")
+    spoken = _plain(reply)
+    assert spoken.endswith("?") and len(spoken.split()) <= 25
+    assert not any(w in spoken.lower() for w in ("you have", "stroke", "diagnos"))
+    assert not reply.end_session and reply.reprompt
+
+
+def test_fallback_replies_keep_an_emergency_line_within_one_breath():
+    from skill.dialog import guidance, menu, safety
+    from skill.dialog.state import SessionState
+
+    idle = _plain(safety.fallback(SessionState(), "en-AU"))
+    story = _plain(safety.fallback(SessionState(pending="doctor_check"), "en-AU"))
+    waiting = _plain(safety.fallback(SessionState(pending="confirm:speech"), "en-AU"))
+    assert "If it's an emergency, call 000" in idle and len(idle.split()) <= 45
+    assert story.startswith("Sorry, I didn't catch that. If someone has face drooping")
+    assert "000" in story and len(story.split()) <= 45
+    assert waiting.startswith("Sorry, I didn't catch that. Just to check: is the speech")
+    assert menu.fallback(SessionState()).speech.split(".")[0] in idle
+    assert "call your local emergency number" in _plain(guidance.fallback_safety_net("xx-XX"))

@@ -445,6 +445,7 @@ def test_a_trap_needs_to_explain_the_match():
     ("is he slurring right now", False),              # now
     ("slurred speech", False),                        # not a question: a statement
     ("my dad is slurring, what does that mean", False),
+    ("why does my mum's face droop, has it ever happened before", False),  # "ever" alone
 ])
 def test_questions_about_a_sign_are_told_from_statements(text, about):
     assert triage.asks_about_sign(text) is about

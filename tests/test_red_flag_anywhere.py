@@ -41,7 +41,23 @@ ORDINARY_PHRASES = [
 ]
 PREFIXES = ["", "um ", "well ", "so ", "oh and ", "I think ", "also "]
 SUFFIXES = ["", " please", " right now", " what do I do", " is that bad"]
-STATES = ["fresh", "launched", "topic", "check", "routine", "offer", "damaged"]
+STATES = ["fresh", "launched", "topic", "check", "routine", "offer", "damaged", "confirming"]
+# What the stand-in detector suspects (skill/dialog/safety.py): the "confirming" state is a
+# conversation waiting on the one yes/no question about a suspected sign.
+SUSPICIOUS = "dad seems a bit off today"
+
+
+class _Suspicion:
+    flag, score = "confusion", 1.0
+
+
+@pytest.fixture(autouse=True)
+def stand_in_detector():
+    from skill.dialog import safety
+
+    safety.use_detector(lambda text: _Suspicion() if "a bit off" in text else None)
+    yield
+    safety.use_detector(None)
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +117,9 @@ def enter(device: Device, state: str, depth: int) -> None:
             device.intent("AMAZON.NextIntent")
     elif state == "offer":
         device.intent("SymptomStoryIntent", {"description": "fell asleep on the toilet"})
+    elif state == "confirming":
+        asked = device.intent("SymptomStoryIntent", {"description": SUSPICIOUS})
+        assert speech(asked).startswith("Just to check"), speech(asked)
     elif state == "damaged":
         device.alexa.attributes = {"pins_and_needles": {"v": 1, "mode": "doctor_check",
                                                         "doctor": {"v": 1, "step": 99}}}

@@ -380,3 +380,213 @@ def test_report_flags_a_miss(tmp_path):
         bad = tmp_path / "bad.tsv"
         bad.write_text("no level here\n", "utf-8")
         REPORT.load(bad)
+
+
+# ---------------------------------------------------------------- families and traps
+
+@pytest.mark.parametrize("text, flag", [
+    # speech by what it sounds like or what goes wrong with the words
+    ("she keeps searching for words", "speech"), ("he's talking all funny", "speech"),
+    ("my mum can't get a sentence out", "speech"), ("he's mumbling", "speech"),
+    # confusion by behaviour
+    ("he didn't recognise his own kitchen", "confusion"),
+    ("she keeps asking the same question", "confusion"),
+    ("dad doesn't know what day it is", "confusion"),
+    # continence by euphemism
+    ("I didn't make it to the bathroom and didn't feel it coming", "bladder_bowel"),
+    ("my waterworks have stopped working", "bladder_bowel"),
+    # the face by what the mouth or smile does
+    ("when he smiles only one side moves", "face_drooping"),
+    ("her gob's gone wonky", "face_drooping"),
+    # mobility by workaround; duration by a story with times
+    ("I have to hold on to the furniture to get around", "mobility"),
+    ("my leg won't take my weight", "mobility"),
+    ("it went dead before breakfast and it's still dead at lunchtime", "continuous_numbness"),
+    ("my foot has been numb since I got up", "continuous_numbness"),
+    ("the feeling hasn't come back", "continuous_numbness"),
+])
+def test_signs_described_by_their_effect(text, flag):
+    assert flag in assess(text).flags, assess(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I was lost for words when I saw the bill", "I'm confused by all the advice online",
+    "I nearly wet myself laughing", "my face fell when I saw the price",
+    "I can't stand my neighbour's music", "my son pulled a silly lopsided face",
+    "my dog looked so confused", "my cat wet himself with excitement",
+    "it hurt like crazy for a moment, then nothing",
+    "my leg gave way for a second but I was fine by the time I got to the door",
+    "my bladder's fine, it's just my foot",
+])
+def test_traps_do_not_alarm(text):
+    assert not assess(text).alarm, assess(text)
+
+
+def test_a_resolved_episode_never_cancels_an_emergency_sign_or_a_long_duration():
+    assert assess("my face drooped for a minute, then it was fine").level == "emergency"
+    assert assess("my leg was numb for three hours, then it went away").alarm
+    assert assess("the pain was unbearable for two hours, then it eased").alarm
+
+
+def test_a_trap_needs_to_explain_the_match():
+    assert assess("my dog barked and now my face is drooping").level == "emergency"
+    assert assess("my face fell on one side this morning").level == "emergency"
+
+
+@pytest.mark.parametrize("text, about", [
+    ("is slurred speech a sign of something serious", True),
+    ("how is bladder control connected to all this", True),
+    ("what does it mean if someone's face droops", True),
+    ("out of interest, does a drooping smile mean a stroke", True),
+    ("what should I do if my foot ever starts to drag", True),
+    ("why do they say confusion is an emergency", True),
+    ("am I having a stroke", False),                  # personal
+    ("what should I do if my face droops", False),    # personal, not hypothetical
+    ("is he slurring right now", False),              # now
+    ("slurred speech", False),                        # not a question: a statement
+    ("my dad is slurring, what does that mean", False),
+    ("why does my mum's face droop, has it ever happened before", False),  # "ever" alone
+])
+def test_questions_about_a_sign_are_told_from_statements(text, about):
+    assert triage.asks_about_sign(text) is about
+
+
+def test_a_question_intent_slot_that_names_what_a_sign_is_asks_about_it():
+    assert triage.asks_about_sign("slurred speech a sign of a stroke", question_intent=True)
+    assert not triage.asks_about_sign("slurred speech", question_intent=True)
+    assert not triage.asks_about_sign("slurred speech is that bad", question_intent=True)
+
+
+# ---------------------------------------------------------------- the safety decision
+
+class _Suspects:
+    def __init__(self, flag):
+        self.flag, self.score = flag, 0.9
+
+
+@pytest.fixture
+def detector():
+    from skill.dialog import safety
+
+    table = {}
+    safety.use_detector(lambda text: next((_Suspects(f) for w, f in table.items()
+                                           if w in text), None))
+    yield table
+    safety.use_detector(None)
+
+
+def test_decision_rules_act_and_questions_are_answered(detector):
+    from skill.dialog import safety
+
+    assert safety.decide(["my face is drooping"], None).action == "emergency"
+    decision = safety.decide(["is slurred speech a sign of something serious"], "QuestionIntent")
+    assert (decision.action, decision.flag) == ("answer", "speech")
+    # a symptom intent's slot is a statement whatever its words
+    assert safety.decide(["is slurring"], "SymptomStoryIntent").action == "emergency"
+    assert safety.decide(["my leg fell asleep"], "SymptomStoryIntent").action == "none"
+
+
+def test_decision_confirms_only_what_the_rules_missed_and_only_once(detector):
+    from skill.dialog import safety
+
+    detector.update({"a bit off": "confusion", "drooping": "speech"})
+    asked = safety.decide(["dad seems a bit off"], "SymptomStoryIntent")
+    assert (asked.action, asked.flag) == ("confirm", "confusion")
+    assert safety.decide(["my face is drooping"], "SymptomStoryIntent").action == "emergency"
+    assert safety.decide(["dad seems a bit off"], "SymptomStoryIntent",
+                         may_confirm=False).action == "none"
+    assert safety.decide(["dad seems a bit off"], "StartRoutineIntent").action == "none"
+
+
+def test_a_failing_or_missing_detector_is_a_silent_one():
+    from skill.dialog import safety
+
+    def broken(text):
+        raise RuntimeError("model failed to load")
+
+    safety.use_detector(broken)
+    try:
+        assert safety.decide(["dad seems a bit off"], "SymptomStoryIntent").action == "none"
+    finally:
+        safety.use_detector(None)
+
+
+def test_the_confirmation_slice_is_validated():
+    from skill.dialog.state import ATTRIBUTE_KEY, SessionState
+
+    good = {"v": 1, "pending": "confirm:speech",
+            "safety": {"asked": True, "intent": "SymptomStoryIntent", "text": "x"}}
+    assert SessionState.from_attributes({ATTRIBUTE_KEY: good}).safety["asked"] is True
+    for bad in ({"asked": "yes", "intent": "", "text": ""}, {"asked": True}, ["asked"],
+                {"asked": True, "intent": 3, "text": ""}):
+        state = SessionState.from_attributes({ATTRIBUTE_KEY: dict(good, safety=bad)})
+        assert state.was_reset and state.safety is None
+
+
+def test_blind_tuning_set_a_holds_its_figures():
+    """Set A is the blind set we tuned on (tests/data/blind/set_a.tsv); set B is the
+    holdout and is only measured (tools/triage_report.py --blind), never asserted."""
+    from skill.dialog import safety
+
+    rows = REPORT.load_blind(ROOT / "tests" / "data" / "blind" / "set_a.tsv")
+    heard = [(row, safety.decide([row["text"]], None).action) for row in rows]
+    emergencies = [a for r, a in heard if r["expected"] == "emergency"]
+    urgent = [a for r, a in heard if r["expected"] == "urgent"]
+    ordinary = [a for r, a in heard if r["expected"] == "none"]
+    assert emergencies.count("emergency") >= len(emergencies) - 1
+    assert sum(a in ("emergency", "urgent") for a in urgent) >= len(urgent) - 1
+    assert sum(a in ("emergency", "urgent") for a in ordinary) <= 2
+
+
+# ---------------------------------------------------------------- what the new replies say
+
+SAFETY_FLAGS = ("face_drooping", "speech", "confusion", "bladder_bowel", "mobility",
+                "severe_pain", "continuous_numbness")
+
+
+def _plain(reply):
+    from skill.dialog import ssml
+
+    return ssml.to_plain_text(reply.speech)
+
+
+@pytest.mark.parametrize("locale, number", [("en-US", "911"), ("en-GB", "999"),
+                                            ("en-AU", "000"), ("en-IN", "112")])
+@pytest.mark.parametrize("flag", SAFETY_FLAGS)
+def test_the_answer_about_a_sign_is_the_article_plus_one_line(flag, locale, number):
+    from skill.content import is_verbatim_excerpt
+    from skill.dialog import guidance
+
+    reply = guidance.about_sign(locale, flag)
+    spoken = _plain(reply)
+    assert is_verbatim_excerpt(guidance.passages_for(flag, triage.flag_level(flag))[0])
+    assert spoken.startswith(guidance.passages_for(flag, triage.flag_level(flag))[0])
+    assert f"If this is happening to someone now, call {number}" in spoken
+    assert not reply.end_session and reply.reprompt
+    assert len(spoken.split()) <= 45
+
+
+@pytest.mark.parametrize("flag", SAFETY_FLAGS)
+def test_confirming_questions_are_short_yes_no_questions_that_never_diagnose(flag):
+    from skill.dialog import guidance
+
+    reply = guidance.confirm_question(flag, "en-US")
+    spoken = _plain(reply)
+    assert spoken.endswith("?") and len(spoken.split()) <= 25
+    assert not any(w in spoken.lower() for w in ("you have", "stroke", "diagnos"))
+    assert not reply.end_session and reply.reprompt
+
+
+def test_fallback_replies_keep_an_emergency_line_within_one_breath():
+    from skill.dialog import guidance, menu, safety
+    from skill.dialog.state import SessionState
+
+    idle = _plain(safety.fallback(SessionState(), "en-AU"))
+    story = _plain(safety.fallback(SessionState(pending="doctor_check"), "en-AU"))
+    waiting = _plain(safety.fallback(SessionState(pending="confirm:speech"), "en-AU"))
+    assert "If it's an emergency, call 000" in idle and len(idle.split()) <= 45
+    assert story.startswith("Sorry, I didn't catch that. If someone has face drooping")
+    assert "000" in story and len(story.split()) <= 45
+    assert waiting.startswith("Sorry, I didn't catch that. Just to check: is the speech")
+    assert menu.fallback(SessionState()).speech.split(".")[0] in idle
+    assert "call your local emergency number" in _plain(guidance.fallback_safety_net("xx-XX"))

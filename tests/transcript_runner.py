@@ -65,8 +65,44 @@ class Turn:
     response: dict = field(repr=False)
 
 
+class StubSuspicion:
+    """What skill.dialog.suspicion.suspect returns: the suspected sign and a score."""
+
+    def __init__(self, flag: str):
+        self.flag, self.score = flag, 1.0
+
+
+def stub_detector(table: dict):
+    """A transcript's `detector: {words: flag}`: suspects `flag` when `words` are in the text,
+    so the confirmation flow is played the same whatever the real detector would say."""
+    def suspect(text: str):
+        for words, flag in table.items():
+            if words.lower() in text.lower():
+                return StubSuspicion(flag)
+        return None
+    return suspect
+
+
 def play(conversation: dict, handler) -> list[Turn]:
-    """Run every turn, checking its expectations; returns what was heard, for debugging."""
+    """Run every turn, checking its expectations; returns what was heard, for debugging.
+
+    A conversation's `detector` key decides what the statistical detector suspects: a
+    {words: flag} table (a stub), `real` (skill.dialog.suspicion), or, when absent, nothing
+    (the rules alone), so transcripts written for the rules do not move with the model."""
+    from skill.dialog import safety
+
+    setting = conversation.get("detector")
+    if setting == "real":
+        safety.use_detector(None)
+    else:
+        safety.use_detector(stub_detector(setting or {}))
+    try:
+        return _play(conversation, handler)
+    finally:
+        safety.use_detector(None)
+
+
+def _play(conversation: dict, handler) -> list[Turn]:
     locale = conversation.get("locale", "en-US")
     envelopes = Envelopes(locale=locale, user_id=f"amzn1.ask.account.test-{uuid.uuid4()}",
                           screen=bool(conversation.get("screen", False)))

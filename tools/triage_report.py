@@ -13,7 +13,19 @@ preemption rule (`triage.preempting_level`): the level of guidance the user woul
 A red flag that lands in an intent without a slot never reaches triage, and shows up here
 as a miss.
 
+With --blind it plays the blind sets instead (tests/data/blind/set_a.tsv, set_b.tsv:
+text, expected, sign, kind, register; written by people who never saw our data) and
+prints, per set and per sign, what the user would hear: "Call 911 now" (emergency),
+same-day care (urgent), a confirming question, the answer about a sign, or nothing. By
+default straight into the skill's decision (`safety.decide` on the words alone); with
+--nlu-sim through the simulator's NLU, with --nlu-semantic PYTHON through
+/work/shared/tools/semantic_nlu.py run by that interpreter. --root DIR measures another
+checkout (e.g. /work/wt/base for first-contact figures). Set B is the holdout: print its
+figures, never its misses (--misses prints set A's only).
+
 usage: python tools/triage_report.py [--nlu] [--locale en-GB ...] [--file PATH]
+       python tools/triage_report.py --blind [--root DIR] [--nlu-sim] [--nlu-semantic PY]
+                                     [--misses]
 tests/test_triage.py asserts the thresholds (100% recall for emergency and urgent).
 """
 
@@ -26,8 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# --root DIR: measure another checkout's triage (first-contact figures on the old code).
+CODE_ROOT = (Path(sys.argv[sys.argv.index("--root") + 1]).resolve()
+             if "--root" in sys.argv[:-1] else ROOT)
+if str(CODE_ROOT) not in sys.path:
+    sys.path.insert(0, str(CODE_ROOT))
 
 from skill.dialog import triage  # noqa: E402
 
@@ -144,13 +159,171 @@ def print_report(report: Report, show_misses: bool = True) -> None:
             print(f"   {marker} {expected:9} -> {got:9} {text!r}  [{detail}]")
 
 
+# ------------------------------------------------------------------ the blind sets
+
+BLIND = ROOT / "tests" / "data" / "blind"
+HOLDOUT = "set_b.tsv"
+FREE_TEXT_INTENT = None   # straight in: the words alone decide (no carrier, no intent hint)
+
+
+def load_blind(path: Path) -> list[dict]:
+    """Rows of a blind set: text, expected (level), sign, kind, register."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"))) for line in lines[1:] if line.strip()]
+    for row in rows:
+        if row["expected"] not in LEVELS:
+            raise ValueError(f"{path.name}: bad level in {row!r}")
+    return rows
+
+
+def decide(texts: list[str], intent: str | None, topic: bool = False) -> tuple[str, str]:
+    """(what the user hears, the sign behind it) for slot `texts` of `intent`.
+
+    Outcomes: emergency, urgent, routine, answer (the passage about a sign), confirm (one
+    yes/no question about a sign), fallback (no words reached the skill), none."""
+    if intent == "AMAZON.FallbackIntent":
+        return "fallback", "-"
+    try:
+        from skill.dialog import safety
+    except ImportError:        # the old code: triage and the preemption rule only
+        result = triage.assess_all(texts, question=triage.question_hint(intent))
+        level = triage.preempting_level(result, intent, catalogue_topic=topic)
+        return level, result.primary if level != triage.NONE else "-"
+    decision = safety.decide(texts, intent, catalogue_topic=topic)
+    return decision.action, decision.flag or "-"
+
+
+def simulator_rater(locale: str = "en-US"):
+    from skill.hosting import nlu
+
+    resolver = nlu.load_resolver(locale)
+
+    def rate(text: str) -> tuple[str, str, str]:
+        resolution = resolver.resolve(text)
+        texts = [t for slot in resolution.slots.values()
+                 for t in (slot.get("value"), slot.get("resolved_name")) if t]
+        topic = resolution.intent == "TopicIntent" and any(
+            slot.get("resolved_id") for slot in resolution.slots.values())
+        return (*decide(texts, resolution.intent, topic), resolution.intent)
+    return rate
+
+
+def semantic_rater(python: str, texts: list[str], locale: str = "en-US"):
+    """Resolve every text with semantic_nlu.py in one batch (the model loads once)."""
+    import json
+    import subprocess
+    import tempfile
+
+    tool = Path("/work/shared/tools/semantic_nlu.py")
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as batch:
+        for text in texts:
+            batch.write(json.dumps({"text": text}) + "\n")
+    out = subprocess.run([python, str(tool), "--model",
+                          str(CODE_ROOT / "interaction_models" / f"{locale}.json"),
+                          "--file", batch.name], capture_output=True, text=True, check=True)
+    resolved = {}
+    for line in out.stdout.splitlines():
+        item = json.loads(line)
+        resolved[item["utterance"]] = item
+
+    def rate(text: str) -> tuple[str, str, str]:
+        item = resolved[text]
+        slots = item.get("slots", {})
+        words = [t for slot in slots.values() for t in (slot.get("value"), slot.get("resolved"))
+                 if t]
+        topic = item["intent"] == "TopicIntent" and any(s.get("id") for s in slots.values())
+        return (*decide(words, item["intent"], topic), item["intent"])
+    return rate
+
+
+def direct_rater(text: str) -> tuple[str, str, str]:
+    return (*decide([text], FREE_TEXT_INTENT), "-")
+
+
+def blind_report(name: str, rows: list[dict], rate, show_misses: bool) -> dict:
+    """Print one set's figures per sign; return the headline counts."""
+    outcomes = [(row, *rate(row["text"])) for row in rows]
+    alarm = ("emergency", "urgent")
+    print(f"== {name}: {len(rows)} texts")
+    print(f"  {'sign':22} {'n':>3} {'911':>4} {'today':>5} {'confirm':>7} {'answer':>6}"
+          f" {'fallbk':>6} {'other':>5}")
+    signs = sorted({row["sign"] for row in rows if row["expected"] != "none"})
+    for sign in signs:
+        got = [o for r, o, *_ in outcomes if r["sign"] == sign and r["expected"] != "none"]
+        _sign_line(sign, got)
+    for kind in sorted({row["kind"] for row in rows if row["expected"] == "none"}):
+        got = [o for r, o, *_ in outcomes if r["kind"] == kind and r["expected"] == "none"]
+        _sign_line("none/" + kind, got)
+    heads = {}
+    for level, good in (("emergency", ("emergency",)), ("urgent", alarm)):
+        mine = [o for r, o, *_ in outcomes if r["expected"] == level]
+        heads[level] = (sum(o in good for o in mine), len(mine))
+        confirmed = sum(o == "confirm" for o in mine)
+        print(f"  {level:9} reached {'Call 911 now' if level == 'emergency' else 'same-day care'}"
+              f" directly: {heads[level][0]}/{len(mine)}   (+{confirmed} after a confirming"
+              f" question answered yes)")
+    ordinary = [(r, o) for r, o, *_ in outcomes if r["expected"] == "none"]
+    alarms = sum(o in alarm for _, o in ordinary)
+    confirms = sum(o == "confirm" for _, o in ordinary)
+    about = [o for r, o in ordinary if r["kind"] == "question_about_sign"]
+    heads["none_alarm"] = (alarms, len(ordinary))
+    heads["none_confirm"] = (confirms, len(ordinary))
+    print(f"  none      alarmed: {alarms}/{len(ordinary)}   confirming question: "
+          f"{confirms}/{len(ordinary)}   questions about a sign alarmed: "
+          f"{sum(o in alarm for o in about)}/{len(about)}, answered about the sign: "
+          f"{sum(o == 'answer' for o in about)}/{len(about)}")
+    if show_misses:
+        for row, got, flag, intent in outcomes:
+            expected = row["expected"]
+            wrong = (got not in (("emergency",) if expected == "emergency" else alarm)
+                     if expected != "none" else got in alarm + ("confirm",))
+            if wrong:
+                print(f"   miss {expected:9} {row['sign']:19} -> {got:9} {flag:20} {intent:24}"
+                      f" {row['text']!r}")
+    return heads
+
+
+def _sign_line(label: str, got: list[str]) -> None:
+    count = Counter(got)
+    known = ("emergency", "urgent", "confirm", "answer", "fallback")
+    other = sum(n for o, n in count.items() if o not in known)
+    print(f"  {label:22} {len(got):3d} " + " ".join(
+        f"{count[o]:{w}d}" for o, w in zip(known, (4, 5, 7, 6, 6))) + f" {other:5d}")
+
+
+def blind_main(args) -> int:
+    sets = sorted(BLIND.glob("set_*.tsv"))
+    all_texts = [row["text"] for path in sets for row in load_blind(path)]
+    raters = [("straight into the decision", direct_rater)]
+    if args.nlu_sim:
+        raters.append(("through the simulator NLU (en-US)", simulator_rater()))
+    if args.nlu_semantic:
+        raters.append(("through semantic_nlu (en-US)",
+                       semantic_rater(args.nlu_semantic, all_texts)))
+    print(f"code: {CODE_ROOT}")
+    for label, rate in raters:
+        for path in sets:
+            holdout = path.name == HOLDOUT
+            blind_report(f"{path.name}{' (holdout)' if holdout else ''}, {label}",
+                         load_blind(path), rate, args.misses and not holdout)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--blind", action="store_true", help="play the blind sets")
+    parser.add_argument("--root", type=Path, help="the checkout to measure (default: this)")
+    parser.add_argument("--nlu-sim", action="store_true")
+    parser.add_argument("--nlu-semantic", metavar="PYTHON")
+    parser.add_argument("--misses", action="store_true", help="list set A's misses")
     parser.add_argument("--file", type=Path, default=DATA)
     parser.add_argument("--nlu", action="store_true", help="also rate through the simulator NLU")
     parser.add_argument("--locale", action="append", help="locale(s) for --nlu (default: all)")
     parser.add_argument("--quiet", action="store_true", help="numbers only, no list of misses")
     args = parser.parse_args(argv)
+    if args.blind:
+        return blind_main(args)
     rows = load(args.file)
     print_report(evaluate(rows, direct, "triage.assess"), not args.quiet)
     if args.nlu:

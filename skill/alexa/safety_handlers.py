@@ -7,6 +7,11 @@ doctor check or the stretch routine -- and whatever the skill was doing must giv
 request and claims the request when `triage.preempting_level` says guidance comes first:
 emergency and urgent anywhere; routine when the user describes themselves.
 
+What the words mean for safety is decided in skill/dialog/safety.py: guidance, an answer
+about a sign (a question about it, not a report), or one confirming yes/no question when
+the statistical detector suspects a sign the rules missed (`ConfirmAnswerHandler` takes
+the yes / no / not sure).
+
 The symptom intents (DescribeSymptomIntent, SymptomStoryIntent) are answered here too:
 a description that triage rates "none" hears a short reassuring line from the article and
 an offer to check the warning signs -- never silence or an error. Mid-check it is noted
@@ -66,29 +71,38 @@ def _slot_texts(handler_input: HandlerInput) -> tuple[list[str], bool]:
     return texts, resolved_topic
 
 
-def decision(handler_input: HandlerInput) -> tuple[str, object]:
-    """(level of guidance that preempts this request, the `triage.Assessment` behind it).
+_ANSWER_WORDS = {"AMAZON.YesIntent": "yes", "AMAZON.NoIntent": "no", "UnsureIntent": "unsure"}
+_FEATURE_MODES = ("doctor_check", "routine")
+_FALLBACK = "AMAZON.FallbackIntent"
 
-    Cached per request. "none" means: no guidance comes first; let the other handlers
-    answer (the assessment is then None when there was no slot text to assess).
+
+def decision(handler_input: HandlerInput):
+    """This request's `safety.Decision` (cached per request).
+
+    `.preempts` False means: no guidance comes first; let the other handlers answer.
+    A confirming question still waiting when something other than yes / no / not sure
+    comes lapses here, so a later bare "yes" cannot be read as its answer.
     """
     attrs = handler_input.attributes_manager.request_attributes
     cached = attrs.get(_DECISION)
     if cached is not None:
         return cached
-    result = (_NONE, None)
+    from skill.dialog import safety
+
+    result = safety.Decision(safety.NONE)
     if is_request_type("IntentRequest")(handler_input):
         try:
             intent = _intent_name(handler_input)
+            state = get_state(handler_input)
+            if intent not in _ANSWER_WORDS and intent != _FALLBACK:
+                safety.forget_unanswered(state)
             texts, resolved_topic = _slot_texts(handler_input)
             if texts:
-                from skill.dialog import triage
-
-                assessment = triage.assess_all(texts, question=triage.question_hint(intent))
-                level = triage.preempting_level(
-                    assessment, intent,
-                    catalogue_topic=intent == _TOPIC_INTENT and resolved_topic)
-                result = (level, assessment)
+                result = safety.decide(
+                    texts, intent,
+                    catalogue_topic=intent == _TOPIC_INTENT and resolved_topic,
+                    may_confirm=not safety.already_asked(state)
+                    and state.mode not in _FEATURE_MODES)
         except Exception:  # triage must never be the reason a request fails
             log.exception("triage failed; treating the request as carrying no red flag")
     attrs[_DECISION] = result
@@ -104,23 +118,72 @@ def _forget_stretch(handler_input: HandlerInput) -> None:
 
 
 class RedFlagHandler(AbstractRequestHandler):
-    """Any intent, any state: a red flag in any slot gets guidance before anything else."""
+    """Any intent, any state: a red flag in any slot gets guidance before anything else;
+    a question about a sign gets its passage; a suspected sign gets one yes/no question."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        level, _ = decision(handler_input)
-        return level != _NONE
+        return decision(handler_input).preempts
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        from skill.dialog import guidance
+        from skill.dialog import guidance, safety
 
-        level, assessment = decision(handler_input)
-        log.info("red flag: level=%s flags=%s intent=%s", level, ",".join(assessment.flags),
-                 _intent_name(handler_input))
+        found = decision(handler_input)
+        intent = _intent_name(handler_input)
+        log.info("safety: action=%s flag=%s intent=%s", found.action, found.flag, intent)
         state = get_state(handler_input)
-        reply = guidance.reply_for(level, locale(handler_input), assessment.primary)
-        guidance.settle_state(state, reply)
+        where = locale(handler_input)
+        if found.action == safety.CONFIRM:
+            texts, _ = _slot_texts(handler_input)
+            return respond(handler_input, safety.ask(state, found.flag, intent, texts, where))
+        if found.action == safety.ANSWER:
+            reply = guidance.about_sign(where, found.flag)
+            guidance.settle_state(state, reply)
+            state.pending = None
+        else:
+            reply = guidance.reply_for(found.action, where, found.flag)
+            guidance.settle_state(state, reply)
         _forget_stretch(handler_input)
         return respond(handler_input, reply)
+
+
+class ConfirmAnswerHandler(AbstractRequestHandler):
+    """Yes, no or not sure to the one confirming question (`safety.answer`)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        from skill.dialog import safety
+
+        intent = _intent_name(handler_input)
+        return intent in _ANSWER_WORDS and safety.pending_flag(get_state(handler_input)) \
+            is not None
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        from skill.dialog import safety
+
+        word = _ANSWER_WORDS[_intent_name(handler_input)]
+        reply = safety.answer(get_state(handler_input), word, locale(handler_input))
+        if reply.end_session:
+            _forget_stretch(handler_input)
+        return respond(handler_input, reply)
+
+
+class FallbackSafetyNetHandler(AbstractRequestHandler):
+    """AMAZON.FallbackIntent carries no words, and they may have been a warning sign the
+    model could not place: `safety.fallback` keeps an emergency line in the reply (README
+    "Fallback safety net" has the figures behind this choice). Inside the warning-sign
+    check and the stretch routine their own fallbacks answer (they re-ask or list the
+    commands); a damaged session hears the reset notice first."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        if not is_intent_name(_FALLBACK)(handler_input):
+            return False
+        state = get_state(handler_input)
+        return state.mode not in _FEATURE_MODES and not state.was_reset
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        from skill.dialog import safety
+
+        return respond(handler_input,
+                       safety.fallback(get_state(handler_input), locale(handler_input)))
 
 
 class SymptomHandler(AbstractRequestHandler):
@@ -146,4 +209,5 @@ class SymptomHandler(AbstractRequestHandler):
         return respond(handler_input, reply)
 
 
-HANDLERS = (RedFlagHandler(), SymptomHandler())
+HANDLERS = (RedFlagHandler(), ConfirmAnswerHandler(), FallbackSafetyNetHandler(),
+            SymptomHandler())

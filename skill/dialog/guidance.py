@@ -22,7 +22,7 @@ import functools
 import re
 
 from skill.datafiles import read_json
-from skill.dialog import locales, prompts, ssml
+from skill.dialog import locales, prompts, ssml, triage
 from skill.dialog.reply import Reply
 from skill.dialog.state import SessionState
 
@@ -147,6 +147,46 @@ def reassurance(locale: str | None = None) -> Reply:
         card_title=framing("none_card_title"),
         card_text=_card(parts[1:], footer=True),
     )
+
+
+def about_sign(locale: str | None, flag: str | None) -> Reply:
+    """A question ABOUT a sign: the article's passage on it, one line of ours on what to do
+    if it is happening now, and the conversation stays open."""
+    info = locales.info(locale)
+    level = EMERGENCY if flag is None else triage.flag_level(flag)
+    parts = [passages_for(flag, level)[0], _fill("about_sign_close", info)]
+    return Reply(
+        speech=speak([*parts, framing("about_sign_offer")], info),
+        reprompt=ssml.escape(framing("about_sign_offer")),
+        card_title=framing("about_sign_card_title"),
+        card_text=_card(parts, footer=True),
+    )
+
+
+def confirm_question(flag: str, locale: str | None, *, again: bool = False) -> Reply:
+    """The one yes/no question about a sign the detector suspects (guidance.json)."""
+    question = _data()["confirm_questions"][flag]
+    if again:
+        question = f"{framing('confirm_again')} {question}"
+    return Reply(speech=ssml.escape(question),
+                 reprompt=ssml.escape(f"{question} {framing('confirm_reprompt')}"))
+
+
+def fallback_safety_net(locale: str | None) -> Reply:
+    """AMAZON.FallbackIntent during a symptom conversation: no words reached us, and they
+    may have been a warning sign, so the reply names the signs and the number first."""
+    info = locales.info(locale)
+    return Reply(speech=speak([_fill("fallback_safety_net", info)], info),
+                 reprompt=ssml.escape(framing("fallback_safety_net_reprompt")))
+
+
+def with_emergency_tail(reply: Reply, locale: str | None) -> Reply:
+    """`reply` with one short line of ours: "If it's an emergency, call 911." """
+    info = locales.info(locale)
+    tail = speak([_fill("fallback_emergency_tail", info)], info)
+    return Reply(speech=f"{reply.speech} {tail}", reprompt=reply.reprompt,
+                 card_title=reply.card_title, card_text=reply.card_text,
+                 end_session=reply.end_session, screen=reply.screen)
 
 
 def reply_for(level: str, locale: str | None, flag: str | None = None) -> Reply:

@@ -67,6 +67,8 @@ class SessionState:
     last_speech / last_reprompt -- what was last said, as plain SSML strings, for "repeat".
     last_card_title / last_card_text -- the card that went with it.
     doctor / routine -- feature-owned slices (dicts of JSON values) or None.
+    safety    -- the one confirming question of this session (skill/dialog/safety.py):
+                 {"asked": bool, "intent": str, "text": str} or None.
     """
 
     mode: str = "idle"
@@ -79,6 +81,7 @@ class SessionState:
     last_card_text: str | None = None
     doctor: dict | None = None
     routine: dict | None = None
+    safety: dict | None = None
     was_reset: bool = field(default=False, compare=False)
 
     @classmethod
@@ -121,6 +124,7 @@ class SessionState:
             if value is not None and not isinstance(value, dict):
                 raise ValueError(f"bad {name}")
             setattr(state, name, value)
+        state.safety = _validated_safety(raw.get("safety"))
         return state
 
     def to_attributes(self) -> dict:
@@ -141,6 +145,18 @@ class SessionState:
     def forget_reply(self) -> None:
         """Nothing to repeat (the remembered reply could not be replayed safely)."""
         self.remember_reply(None, None)
+
+
+def _validated_safety(value: Any) -> dict | None:
+    """The confirming-question slice: exactly its three keys, of the right types."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"asked", "intent", "text"} or \
+            not isinstance(value["asked"], bool) or not isinstance(value["intent"], str) or \
+            not isinstance(value["text"], str) or len(value["intent"]) > 100 or \
+            len(value["text"]) > MAX_TEXT:
+        raise ValueError("bad safety slice")
+    return value
 
 
 _STORED_FIELDS = tuple(f.name for f in fields(SessionState) if f.name != "was_reset")

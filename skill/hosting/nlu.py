@@ -36,7 +36,7 @@ FALLBACK_INTENT = "AMAZON.FallbackIntent"
 SEARCH_QUERY = "AMAZON.SearchQuery"
 DEFAULT_LOCALE = "en-US"
 DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
-MODEL_DIR = Path(__file__).resolve().parents[2] / "interaction_models"
+MODEL_DIR = Path(__file__).resolve().parents[2] / "skill-package" / "interactionModels" / "custom"
 
 ER_MATCH = "ER_SUCCESS_MATCH"
 ER_NO_MATCH = "ER_SUCCESS_NO_MATCH"

@@ -223,8 +223,9 @@ def control_done(context: str, label: str, response: dict, state: dict) -> bool:
         return live and step == STRETCH_STEP - 1
     if label == "repeat":
         return live and step == STRETCH_STEP and f"step {STRETCH_STEP + 1} of" in speech
-    if label == "resume":
-        return live and step in (STRETCH_STEP, STRETCH_STEP + 1) and not routine.get("paused")
+    if label == "resume":  # carry on: this step again, or the next (the routine's own resume)
+        return (live and step in (STRETCH_STEP, STRETCH_STEP + 1) and not routine.get("paused")
+                and f"step {step + 1} of" in speech)
     if label in ("pause", "stop"):  # both keep the place and end the session
         return _ends(response) and step == STRETCH_STEP and bool(routine.get("paused"))
     if label == "start_over":

@@ -11,8 +11,8 @@ import logging
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name, is_request_type
-from ask_sdk_model import Response
+from ask_sdk_core.utils import get_intent_name, is_intent_name, is_request_type
+from ask_sdk_model import Response, Slot
 
 from skill.alexa import routine_handlers
 from skill.alexa.context import get_state, persistent, respond, save_persistent, slot_values
@@ -36,6 +36,60 @@ CONTEXTUAL_INTENTS = (
     "AMAZON.YesIntent", "AMAZON.NoIntent", "TellMeMoreIntent", "AMAZON.RepeatIntent",
     "AMAZON.NextIntent", "AMAZON.PreviousIntent", "AMAZON.ResumeIntent", "UnsureIntent",
 )
+
+
+_REINTERPRETED = "reinterpreted_intent"
+
+
+def _reinterpreted(handler_input: HandlerInput) -> str | None:
+    """The intent the words mean in this state (`dialog.reinterpret`), once per request;
+    None when Alexa's choice stands or when triage found something (red flags first)."""
+    attrs = handler_input.attributes_manager.request_attributes
+    if _REINTERPRETED not in attrs:
+        attrs[_REINTERPRETED] = None
+        if is_request_type("IntentRequest")(handler_input):
+            from skill.alexa import safety_handlers
+
+            intent = get_intent_name(handler_input)
+            if intent in _reinterpret().FREE_TEXT_INTENTS and \
+                    safety_handlers.decision(handler_input)[0] == "none":
+                texts = [v.raw or v.name for v in slot_values(handler_input).values()]
+                meaning = _reinterpret().meaning(get_state(handler_input), intent,
+                                                 [t for t in texts if t])
+                attrs[_REINTERPRETED] = meaning if meaning != intent else None
+    return attrs[_REINTERPRETED]
+
+
+def _reinterpret():
+    from skill.dialog import reinterpret
+
+    return reinterpret
+
+
+class ReinterpretHandler(AbstractRequestHandler):
+    """Words that mean something else where the user is ("done with that one" heard as a
+    question mid-stretch): answer what they mean, by handing the request, renamed, to the
+    handler that owns that intent. Registered first; it defers to red-flag triage."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return _reinterpreted(handler_input) is not None
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        from skill.alexa.builder import request_handlers
+
+        meaning = _reinterpreted(handler_input)
+        intent = handler_input.request_envelope.request.intent
+        words = " ".join(v.raw or v.name for v in slot_values(handler_input).values()
+                         if v.raw or v.name)
+        log.info("reinterpreted %s as %s", intent.name, meaning)
+        intent.name = meaning
+        intent.slots = ({"query": Slot(name="query", value=words)}
+                        if meaning == _reinterpret().QUESTION else {})
+        for handler in request_handlers():
+            if handler is not self and not isinstance(handler, ReinterpretHandler) \
+                    and handler.can_handle(handler_input):
+                return handler.handle(handler_input)
+        return respond(handler_input, menu.fallback(get_state(handler_input)))  # unreachable
 
 
 class LaunchRequestHandler(AbstractRequestHandler):
@@ -249,6 +303,9 @@ CORE_HANDLERS = (
     FallbackIntentHandler(),
     SessionEndedRequestHandler(),
 )
+
+# Always first: words that mean something else where the user is (after red-flag triage).
+FIRST_HANDLERS = (ReinterpretHandler(),)
 
 # Always last: they claim whatever nobody else did.
 CATCH_ALL_HANDLERS = (UnhandledIntentHandler(), UnhandledRequestHandler())

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES_FILE = "locales.json"
 TOPIC_TYPE = "TOPIC"
-FRAGMENT_KEYS = {"about", "intents", "types", "locale_samples"}
+FRAGMENT_KEYS = {"about", "intents", "types", "locale_samples", "one_word_carriers_allowed"}
 PHRASE_SLOT_TYPE = "AMAZON.SearchQuery"
 INTENT_KEYS = {"name", "slots", "samples"}
 
@@ -82,8 +82,16 @@ def build_models(root: Path = ROOT) -> dict[str, dict]:
         intents[name] = {"slots": {}, "samples": []}
 
     fragments = sorted(p for p in where["source"].glob("*.json") if p.name != LOCALES_FILE)
+    allowed_one_word: dict[str, set[str]] = {}  # intent -> carriers its owner keeps, with a why
     for path in fragments:
         fragment = _read_json(path)
+        exception = fragment.get("one_word_carriers_allowed")
+        if exception is not None:
+            if not str(exception.get("why", "")).strip():
+                problems.append(f"{path.name}: one_word_carriers_allowed needs a 'why'")
+            for intent in fragment.get("intents", []):
+                allowed_one_word.setdefault(intent.get("name"), set()).update(
+                    normalized(c) for c in exception.get("carriers", []))
         unknown = set(fragment) - FRAGMENT_KEYS
         if unknown:
             problems.append(f"{path.name}: unknown keys {sorted(unknown)}")
@@ -111,7 +119,7 @@ def build_models(root: Path = ROOT) -> dict[str, dict]:
 
     types[TOPIC_TYPE] = _topic_type(where["topics"], settings.get("topic_synonyms_left_out", {}))
     _check_shared(intents, types, language, problems)
-    problems.extend(lint(intents, types))
+    problems.extend(lint(intents, types, allowed_one_word))
 
     models = {}
     for locale, entry in settings["locales"].items():
@@ -289,7 +297,8 @@ def _type_values(slot_type: dict) -> set[str]:
     return out
 
 
-def lint(intents: dict, types: dict) -> list[str]:
+def lint(intents: dict, types: dict,
+         allowed_one_word: dict[str, set[str]] | None = None) -> list[str]:
     """Ambiguities Alexa's build accepts but cannot resolve well; each one is refused.
 
     1. a value shared by two slot types that both appear as a bare slot ("{topic}",
@@ -297,7 +306,10 @@ def lint(intents: dict, types: dict) -> list[str]:
     2. a sample of one intent that equals a value or synonym of a slot type used by
        another intent ("is it serious" as a TOPIC synonym and a DoctorCheckIntent sample);
     3. an AMAZON.SearchQuery sample whose carrier phrase is one word ("is {query}"): it
-       swallows whatever follows the word, whatever the intent was;
+       swallows whatever follows the word, whatever the intent was (unless the fragment
+       that owns the intent lists the carrier in "one_word_carriers_allowed", with a why:
+       the safety fragment keeps "I {description}", "my {description}"... so that a
+       statement of a red flag always reaches triage);
     4. near-duplicate samples across intents (equal after `lint_key`).
     """
     problems: list[str] = []
@@ -329,7 +341,8 @@ def lint(intents: dict, types: dict) -> list[str]:
             for slot in _SLOT.findall(sample):
                 if intent["slots"].get(slot) == PHRASE_SLOT_TYPE:
                     carrier = _SLOT.sub(" ", sample).split()
-                    if len(carrier) < 2:
+                    kept = (allowed_one_word or {}).get(name, set())
+                    if len(carrier) < 2 and normalized(" ".join(carrier)) not in kept:
                         problems.append(f"lint: {name} sample {sample!r}: a SearchQuery "
                                         f"carrier of one word swallows whatever follows")
     owner: dict[str, tuple[str, str]] = {}

@@ -320,7 +320,7 @@ def test_locale_listing_is_complete(manifest, locale):
     phrases = listing["examplePhrases"]
     assert 1 <= len(phrases) <= 3
     assert all(phrase.startswith("Alexa, ") for phrase in phrases)
-    assert phrases[0] == "Alexa, open pins and needles"
+    assert phrases[0] == "Alexa, open leg numbness guide"  # docs/invocation-name.md
     assert listing["keywords"] and all(isinstance(k, str) and k for k in listing["keywords"])
 
 

@@ -329,6 +329,13 @@ def test_invocation_name_checker(name, ok):
     assert (not invocation_name_problems(name, {"and": "waived"})) is ok
 
 
+def test_the_invocation_name_has_no_connecting_word_and_no_waiver():
+    """'pins and needles' fails Alexa's requirements ('and'); see docs/invocation-name.md."""
+    assert invocation_name_problems("pins and needles", {})
+    assert "invocation_name_waivers" not in SETTINGS
+    assert SETTINGS["invocation_name"] == "leg numbness guide"
+
+
 def test_topic_type_matches_topics_json():
     topics = json.loads((ROOT / "skill/content/topics.json").read_text("utf-8"))["topics"]
     for locale in LOCALES:

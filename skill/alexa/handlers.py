@@ -7,6 +7,7 @@ registered before these in `builder.py`, so they see requests first.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
@@ -124,14 +125,6 @@ class StaleStateHandler(AbstractRequestHandler):
         return respond(handler_input, menu.reset_notice(get_state(handler_input)))
 
 
-class WhyLegFallsAsleepIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("WhyLegFallsAsleepIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, _answers().explain_why(get_state(handler_input)))
-
-
 class TopicIntentHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("TopicIntent")(handler_input)
@@ -179,61 +172,35 @@ class YesIntentHandler(AbstractRequestHandler):
         return respond(handler_input, menu.nothing_pending(state))
 
 
-class NoIntentHandler(AbstractRequestHandler):
+class StateReplyHandler(AbstractRequestHandler):
+    """An intent answered by one dialog function of the state alone (a table row below):
+    `skill.dialog.<module>.<function>(state) -> Reply`, the module imported on first use."""
+
+    def __init__(self, intents: tuple[str, ...], module: str, function: str):
+        self.intents = intents
+        self.module = module
+        self.function = function
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.NoIntent")(handler_input)
+        return any(is_intent_name(name)(handler_input) for name in self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.after_no(get_state(handler_input)))
+        reply_for = getattr(importlib.import_module(f"skill.dialog.{self.module}"), self.function)
+        return respond(handler_input, reply_for(get_state(handler_input)))
 
 
-class HelpIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.HelpIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.help_for(get_state(handler_input)))
-
-
-class RepeatIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.RepeatIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.repeat(get_state(handler_input)))
-
-
-class StartOverIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.StartOverIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.start_over(get_state(handler_input)))
-
-
-class NavigateHomeIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.NavigateHomeIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.home(get_state(handler_input)))
-
-
-class CancelOrStopIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return (is_intent_name("AMAZON.CancelIntent")(handler_input)
-                or is_intent_name("AMAZON.StopIntent")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.goodbye(get_state(handler_input)))
-
-
-class FallbackIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.FallbackIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.fallback(get_state(handler_input)))
+# intents -> (dialog module, function) when no feature (safety, doctor check, stretch) has
+# claimed the request first.
+STATE_REPLIES = (
+    (("WhyLegFallsAsleepIntent",), "answers", "explain_why"),
+    (("AMAZON.NoIntent",), "menu", "after_no"),
+    (("AMAZON.HelpIntent",), "menu", "help_for"),
+    (("AMAZON.RepeatIntent",), "menu", "repeat"),
+    (("AMAZON.StartOverIntent",), "menu", "start_over"),
+    (("AMAZON.NavigateHomeIntent",), "menu", "home"),
+    (("AMAZON.CancelIntent", "AMAZON.StopIntent"), "menu", "goodbye"),
+    (("AMAZON.FallbackIntent",), "menu", "fallback"),
+)
 
 
 class SessionEndedRequestHandler(AbstractRequestHandler):
@@ -289,18 +256,12 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
 CORE_HANDLERS = (
     LaunchRequestHandler(),
     StaleStateHandler(),
-    WhyLegFallsAsleepIntentHandler(),
     TopicIntentHandler(),
     QuestionIntentHandler(),
     TellMeMoreIntentHandler(),
     YesIntentHandler(),
-    NoIntentHandler(),
-    HelpIntentHandler(),
-    RepeatIntentHandler(),
-    StartOverIntentHandler(),
-    NavigateHomeIntentHandler(),
-    CancelOrStopIntentHandler(),
-    FallbackIntentHandler(),
+    *(StateReplyHandler(intents, module, function)
+      for intents, module, function in STATE_REPLIES),
     SessionEndedRequestHandler(),
 )
 

@@ -17,6 +17,9 @@ NLUs (--nlu, comma separated):
   sim       the simulator's whole-sample matcher (`skill.hosting.nlu`), the exact-match view
   sem       /work/shared/tools/semantic_nlu.py (sentence embeddings), the statistical stand-in
             (needs its venv: bash /work/shared/tools/setup.sh)
+  va        /work/shared/tools/va_client.js (virtual-alexa, whole-sample matching), talking to
+            the checkout's lambda_handler through lambda_shim.py; the request it builds for
+            each phrase is then replayed in the row's state (needs node and /tmp/va)
 
 The data are the blind sets in tests/data/blind/ of THIS checkout; --root names the checkout
 whose code and model are played (so the same sets score the old code: --root /work/wt/base,
@@ -42,6 +45,8 @@ HERE = Path(__file__).resolve().parents[1]
 DATA = HERE / "tests" / "data" / "blind"
 SEM_PYTHON = os.environ.get("SEMNLU_PYTHON", "/tmp/semnlu-venv/bin/python")
 SEM_SCRIPT = os.environ.get("SEMNLU_SCRIPT", "/work/shared/tools/semantic_nlu.py")
+SHARED_TOOLS = Path(SEM_SCRIPT).parent
+VA_NODE_MODULES = os.environ.get("VA_NODE_MODULES", "/tmp/va/node_modules")
 LOCALE = "en-US"
 STATE_KEY = "pins_and_needles"
 
@@ -124,6 +129,41 @@ def resolve_sem(texts: list[str], root: Path) -> list[tuple[str, dict]]:
         resolution = nlu.Resolution(result["intent"], slots, declared, None, "")
         out.append((result["intent"], nlu.request_slots(resolution)))
     return out
+
+
+def resolve_va(texts: list[str], root: Path) -> list[tuple[str, dict]]:
+    """virtual-alexa's reading of each phrase: the IntentRequest it sends (one conversation
+    a phrase, against the checkout's lambda_handler served by lambda_shim.py)."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    shim = subprocess.Popen([sys.executable, str(SHARED_TOOLS / "lambda_shim.py"), str(root),
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        with tempfile.TemporaryDirectory() as tmp:
+            convs, dump = Path(tmp) / "convs.jsonl", Path(tmp) / "requests.jsonl"
+            convs.write_text("".join(json.dumps({"id": f"u{i}", "turns": [t]}) + "\n"
+                                     for i, t in enumerate(texts)))
+            subprocess.run(["node", str(SHARED_TOOLS / "va_client.js"), "--model",
+                            str(model_path(root)), "--url", f"http://127.0.0.1:{port}/",
+                            "--conversations", str(convs), "--dump-requests", str(dump)],
+                           env={**os.environ, "VA_NODE_MODULES": VA_NODE_MODULES},
+                           capture_output=True, text=True, timeout=600)
+            sent = [json.loads(line) for line in dump.read_text().splitlines() if line.strip()]
+    finally:
+        shim.terminate()
+        shim.wait(timeout=10)
+    requests = [r["request"] for r in sent if r.get("request", {}).get("type") == "IntentRequest"]
+    assert len(requests) == len(texts), (len(requests), len(texts))
+    return [(r["intent"]["name"], r["intent"].get("slots") or {}) for r in requests]
 
 
 def resolve_straight(labels: list[str], table: dict) -> list[tuple[str, dict]]:
@@ -246,7 +286,7 @@ def evaluate(root: Path, nlu_name: str, part: str, player: Player) -> dict:
         job_res = resolve_straight([r["job"] for r in jobs], JOB_INTENTS)
         control_res = resolve_straight([r["label"] for r in controls], CONTROL_INTENTS)
     else:
-        resolve = {"sim": resolve_sim, "sem": resolve_sem}[nlu_name]
+        resolve = {"sim": resolve_sim, "sem": resolve_sem, "va": resolve_va}[nlu_name]
         job_res = resolve([r["text"] for r in jobs], root)
         control_res = resolve([r["text"] for r in controls], root)
     rows = []

@@ -88,3 +88,14 @@ def test_every_pattern_compiles_and_every_target_is_an_intent_of_the_model():
     for intent, pattern in families:
         assert intent in names
         reinterpret._compiled(pattern)
+
+
+@pytest.mark.parametrize("words, meant", [
+    ("that's all for now", "AMAZON.StopIntent"), ("thanks bye", "AMAZON.StopIntent"),
+    ("how does this work", "AMAZON.HelpIntent"), ("what is this", "AMAZON.HelpIntent"),
+    ("could it be serious", "DoctorCheckIntent"),
+    ("is this something I should worry about", "DoctorCheckIntent"),
+    ("what stretches help", "StartRoutineIntent"),
+])
+def test_free_text_that_asks_for_a_job_gets_it(words, meant):
+    assert reinterpret.meaning(state(), "QuestionIntent", [words]) == meant

@@ -171,11 +171,11 @@ class RoutineControlHandler(AbstractRequestHandler):
 
 
 # intents -> the routine's answer, while a stretch runs. "Yes" to "say next when you're
-# ready" is next; repeat is the whole step again (not just the last thing said, which may
+# ready" is next, and so is "keep going" heard as "tell me more" (never a passage mid-stretch); repeat is the whole step again (not just the last thing said, which may
 # have been "you have three to go"); stop and cancel end the session, keeping the place;
 # anything not understood says which words work and keeps the place.
 ROUTINE_CONTROLS = (
-    (("AMAZON.NextIntent", "AMAZON.YesIntent"), "next_step"),
+    (("AMAZON.NextIntent", "AMAZON.YesIntent", "TellMeMoreIntent"), "next_step"),
     (("AMAZON.PreviousIntent",), "previous_step"),
     (("AMAZON.RepeatIntent",), "repeat"),
     (("AMAZON.PauseIntent",), "pause"),

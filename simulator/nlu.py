@@ -41,7 +41,7 @@ FALLBACK_INTENT = "AMAZON.FallbackIntent"
 SEARCH_QUERY = "AMAZON.SearchQuery"
 DEFAULT_LOCALE = "en-US"
 DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-000000000000"
-MODEL_DIR = Path(__file__).resolve().parents[1] / "interaction_models"
+MODEL_DIR = Path(__file__).resolve().parents[1] / "skill-package" / "interactionModels" / "custom"
 # Written sample expressions, per model (see `load_resolver`); git-ignored, safe to delete.
 CACHE_DIR = Path(__file__).resolve().parents[1] / ".simulator" / "cache"
 

@@ -87,9 +87,9 @@ def run_chat(lines: list[str], *args: str,
 
 
 def test_a_piped_conversation_reads_as_a_transcript():
-    output, skill = run_chat(["open pins and needles", "tell me about sciatica", "stop"])
+    output, skill = run_chat(["open leg numbness guide", "tell me about sciatica", "stop"])
     assert output.splitlines() == [
-        "you> open pins and needles",
+        "you> open leg numbness guide",
         "--- new session ---",
         "  -> LaunchRequest",
         "alexa> Welcome & hello.",
@@ -111,7 +111,7 @@ def test_a_piped_conversation_reads_as_a_transcript():
 
 
 def test_one_session_carries_its_id_and_attributes():
-    _, skill = run_chat(["open pins and needles", "tell me more", "what can you do"])
+    _, skill = run_chat(["open leg numbness guide", "tell me more", "what can you do"])
     launch, more, help_ = skill.events[:3]
     assert launch["session"]["new"] is True
     assert more["session"]["new"] is False and help_["session"]["new"] is False
@@ -122,7 +122,7 @@ def test_one_session_carries_its_id_and_attributes():
 
 
 def test_after_a_session_ends_the_next_line_starts_a_new_one_for_the_same_user():
-    _, skill = run_chat(["open pins and needles", "stop", "why does my leg fall asleep"])
+    _, skill = run_chat(["open leg numbness guide", "stop", "why does my leg fall asleep"])
     first, _, third = skill.events[:3]
     assert third["session"]["new"] is True
     assert third["session"]["sessionId"] != first["session"]["sessionId"]
@@ -132,7 +132,7 @@ def test_after_a_session_ends_the_next_line_starts_a_new_one_for_the_same_user()
 
 
 def test_one_shot_invocation():
-    output, skill = run_chat(["ask pins and needles about diabetes"])
+    output, skill = run_chat(["ask leg numbness guide about diabetes"])
     assert skill.requests()[0] == "IntentRequest TopicIntent"
     assert skill.events[0]["session"]["new"] is True
     slot = skill.events[0]["request"]["intent"]["slots"]["topic"]
@@ -141,24 +141,24 @@ def test_one_shot_invocation():
 
 
 def test_silence_repeats_the_reprompt_then_closes_the_session():
-    output, skill = run_chat(["open pins and needles", "", ""])
+    output, skill = run_chat(["open leg numbness guide", "", ""])
     assert "alexa (reprompt)> What now?" in output.splitlines()
     assert skill.requests() == ["LaunchRequest", "SessionEndedRequest EXCEEDED_MAX_REPROMPTS"]
 
 
 def test_exit_ends_the_session_and_exit_without_one_leaves_the_chat():
-    output, skill = run_chat(["open pins and needles", "exit", "exit", "tell me more"])
+    output, skill = run_chat(["open leg numbness guide", "exit", "exit", "tell me more"])
     assert skill.requests() == ["LaunchRequest", "SessionEndedRequest USER_INITIATED"]
     assert "you> tell me more" not in output  # the second "exit" quit the chat
 
 
 def test_end_of_input_closes_an_open_session():
-    _, skill = run_chat(["open pins and needles"])
+    _, skill = run_chat(["open leg numbness guide"])
     assert skill.requests() == ["LaunchRequest", "SessionEndedRequest USER_INITIATED"]
 
 
 def test_unmatched_words_go_to_the_fallback_intent():
-    output, skill = run_chat(["open pins and needles", "order me a pizza"])
+    output, skill = run_chat(["open leg numbness guide", "order me a pizza"])
     assert skill.requests()[1] == "IntentRequest AMAZON.FallbackIntent"
 
 
@@ -177,7 +177,7 @@ def test_help_and_unknown_commands_send_nothing():
 
 
 def test_a_failing_skill_is_reported_and_the_chat_goes_on():
-    output, skill = run_chat(["open pins and needles", "tell me more", "open pins and needles"],
+    output, skill = run_chat(["open leg numbness guide", "tell me more", "open leg numbness guide"],
                              skill=StubSkill(fail_on="TellMeMoreIntent"))
     assert "[skill error: RuntimeError: boom]" in output
     assert skill.requests()[2:] == ["LaunchRequest", "SessionEndedRequest USER_INITIATED"]
@@ -185,7 +185,7 @@ def test_a_failing_skill_is_reported_and_the_chat_goes_on():
 
 
 def test_locale_and_screen_reach_the_envelope():
-    _, skill = run_chat(["open pins and needles"], "--locale", "en-GB", "--screen")
+    _, skill = run_chat(["open leg numbness guide"], "--locale", "en-GB", "--screen")
     event = skill.events[0]
     assert event["request"]["locale"] == "en-GB"
     assert "Alexa.Presentation.APL" in event["context"]["System"]["device"]["supportedInterfaces"]
@@ -197,7 +197,7 @@ def test_speak_uses_espeak_ng_when_installed(tmp_path, monkeypatch):
     fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" >> {log}\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    run_chat(["open pins and needles"], "--speak", "--locale", "en-GB")
+    run_chat(["open leg numbness guide"], "--speak", "--locale", "en-GB")
     spoken = log.read_text()
     assert "-m" in spoken.split() and "en-gb" in spoken.split()
     assert "<speak>Welcome &amp; hello.</speak>" in spoken
@@ -205,15 +205,15 @@ def test_speak_uses_espeak_ng_when_installed(tmp_path, monkeypatch):
 
 def test_speak_without_espeak_ng_says_so_and_carries_on(monkeypatch, capsys):
     monkeypatch.setenv("PATH", "/nonexistent")
-    output, _ = run_chat(["open pins and needles"], "--speak")
+    output, _ = run_chat(["open leg numbness guide"], "--speak")
     assert "alexa> Welcome & hello." in output
     assert "espeak-ng is not installed" in capsys.readouterr().err
 
 
 def test_python_m_skill_chat_with_the_real_lambda(tmp_path):
     """End to end: the real handler, real memory on disk, piped input."""
-    lines = ["open pins and needles", "why does my leg fall asleep", "stop",
-             "open pins and needles"]
+    lines = ["open leg numbness guide", "why does my leg fall asleep", "stop",
+             "open leg numbness guide"]
     env = {k: v for k, v in os.environ.items() if k not in ("SKILL_TABLE", "SKILL_ID")}
     env["SKILL_SQLITE_PATH"] = str(tmp_path / "ignored.sqlite3")  # --db wins
     result = subprocess.run(

@@ -276,7 +276,8 @@ def _fill(sample: str, intent: dict, model: dict) -> str:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_sample_resolves_to_its_own_intent(locale):
-    model = json.loads((ROOT / "interaction_models" / f"{locale}.json").read_text("utf-8"))
+    model = json.loads((ROOT / "skill-package" / "interactionModels" / "custom" / f"{locale}.json")
+                       .read_text("utf-8"))
     language = model["interactionModel"]["languageModel"]
     resolver = nlu.load_resolver(locale)
     wrong = []
@@ -299,7 +300,7 @@ def test_every_sample_resolves_to_its_own_intent(locale):
     ("how does diabetes cause numbness", "TopicIntent", {"topic": "diabetes"}),
     ("I have a question does coffee help", "QuestionIntent", {}),
     ("tell me more", "TellMeMoreIntent", {}),
-    ("keep going", "TellMeMoreIntent", {}),
+    ("keep going", "AMAZON.ResumeIntent", {}),  # outside a stretch, answered as tell me more
     ("stop", "AMAZON.StopIntent", {}),
     ("what can you do", "AMAZON.HelpIntent", {}),
     ("order me a pizza", "AMAZON.FallbackIntent", {}),

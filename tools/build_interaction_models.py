@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Build interaction_models/<locale>.json from the fragments in interaction_models/source/.
+"""Build skill-package/interactionModels/custom/<locale>.json from interaction_models/source/.
 
 Why generated rather than hand-edited: several people own different intents, five locales
 share almost everything, and the TOPIC slot type must always match the topics the dialog
 code knows (skill/content/topics.json). Each owner edits only their fragment; this script
-merges them, adds the built-in intents and the per-locale extras, and refuses to write a
-model that Alexa's build would reject (so a mistake shows up here, not in the console).
+merges every fragment in source/ (whoever adds one), adds the built-in intents and the
+per-locale extras, and refuses to write a model that Alexa's build would reject (so a
+mistake shows up here, not in the console) or that asks Alexa to settle an ambiguity it
+cannot know how to settle (the linter, `lint`).
+
+The output goes straight to skill-package/interactionModels/custom/, where ASK CLI v2
+reads it (`ask deploy`); it is the only generated copy. The simulator reads it from there.
 
 usage: python tools/build_interaction_models.py [--check]
 
@@ -24,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES_FILE = "locales.json"
 TOPIC_TYPE = "TOPIC"
-FRAGMENT_KEYS = {"about", "intents", "types", "locale_samples"}
+FRAGMENT_KEYS = {"about", "intents", "types", "locale_samples", "one_word_carriers_allowed"}
+PHRASE_SLOT_TYPE = "AMAZON.SearchQuery"
 INTENT_KEYS = {"name", "slots", "samples"}
 
 
@@ -40,7 +46,7 @@ def paths(root: Path) -> dict[str, Path]:
     """Where everything lives, relative to a repository root (tests pass a temporary one)."""
     return {
         "source": root / "interaction_models" / "source",
-        "out": root / "interaction_models",
+        "out": root / "skill-package" / "interactionModels" / "custom",
         "topics": root / "skill" / "content" / "topics.json",
         "language": root / "simulator" / "alexa_language.json",
     }
@@ -76,8 +82,16 @@ def build_models(root: Path = ROOT) -> dict[str, dict]:
         intents[name] = {"slots": {}, "samples": []}
 
     fragments = sorted(p for p in where["source"].glob("*.json") if p.name != LOCALES_FILE)
+    allowed_one_word: dict[str, set[str]] = {}  # intent -> carriers its owner keeps, with a why
     for path in fragments:
         fragment = _read_json(path)
+        exception = fragment.get("one_word_carriers_allowed")
+        if exception is not None:
+            if not str(exception.get("why", "")).strip():
+                problems.append(f"{path.name}: one_word_carriers_allowed needs a 'why'")
+            for intent in fragment.get("intents", []):
+                allowed_one_word.setdefault(intent.get("name"), set()).update(
+                    normalized(c) for c in exception.get("carriers", []))
         unknown = set(fragment) - FRAGMENT_KEYS
         if unknown:
             problems.append(f"{path.name}: unknown keys {sorted(unknown)}")
@@ -103,8 +117,9 @@ def build_models(root: Path = ROOT) -> dict[str, dict]:
         for intent_name, samples in entry.get("samples", {}).items():
             extras[locale].setdefault(intent_name, []).extend(samples)
 
-    types[TOPIC_TYPE] = _topic_type(where["topics"])
+    types[TOPIC_TYPE] = _topic_type(where["topics"], settings.get("topic_synonyms_left_out", {}))
     _check_shared(intents, types, language, problems)
+    problems.extend(lint(intents, types, allowed_one_word))
 
     models = {}
     for locale, entry in settings["locales"].items():
@@ -137,13 +152,18 @@ def _merge_intent(intents: dict, intent: dict, owner: str, problems: list[str]) 
     merged["samples"].extend(intent.get("samples", []))
 
 
-def _topic_type(topics_path: Path) -> dict:
-    """TOPIC, one value per topic: id = topic id, value = its name, synonyms as spoken."""
+def _topic_type(topics_path: Path, left_out: dict | None = None) -> dict:
+    """TOPIC, one value per topic: id = topic id, value = its name, synonyms as spoken.
+
+    `left_out` (locales.json "topic_synonyms_left_out", synonym -> why) names synonyms of
+    topics.json that are whole requests of another intent ("is it serious" is the doctor
+    check): the dialog code still knows them, but Alexa is not asked to choose."""
     data = _read_json(topics_path)
     values = []
+    dropped = {normalized(s) for s in (left_out or {})}
     for topic in data.get("topics", []):
         name = topic["name"]
-        seen = {normalized(name)}
+        seen = {normalized(name)} | dropped
         synonyms = []
         for synonym in topic.get("synonyms", []):
             if normalized(synonym) not in seen:
@@ -249,6 +269,93 @@ def _check_locale(locale: str, model: dict, language: dict, problems: list[str])
             owner.setdefault(key, name)
 
 
+# ----------------------------------------------------------------------------- the linter
+
+# Words dropped before samples of different intents are compared: saying "please" or "okay"
+# does not make a request a different request.
+FILLER_WORDS = frozenset("please just um uh er well oh hey".split())
+_BARE = re.compile(r"^\{(\w+)\}$")
+
+
+def lint_key(sample: str, slots: dict[str, str]) -> str:
+    """A sample reduced to what distinguishes it: lower case, no punctuation or filler
+    words, each slot replaced by its type (so "{topic}" and "{other}" of one type compare
+    equal)."""
+    def slot_type(match: re.Match) -> str:
+        return f" <{slots.get(match.group(1), match.group(1)).lower()}> "
+
+    text = _SLOT.sub(slot_type, sample.lower())
+    words = re.sub(r"[^a-z0-9<>.' ]+", " ", text).replace("'", "").split()
+    return " ".join(w for w in words if w not in FILLER_WORDS)
+
+
+def _type_values(slot_type: dict) -> set[str]:
+    out = set()
+    for value in slot_type.get("values", []):
+        out.add(normalized(value["name"]["value"]))
+        out.update(normalized(s) for s in value["name"].get("synonyms", []))
+    return out
+
+
+def lint(intents: dict, types: dict,
+         allowed_one_word: dict[str, set[str]] | None = None) -> list[str]:
+    """Ambiguities Alexa's build accepts but cannot resolve well; each one is refused.
+
+    1. a value shared by two slot types that both appear as a bare slot ("{topic}",
+       "{feeling}"): the same words could fill either, and Alexa would guess;
+    2. a sample of one intent that equals a value or synonym of a slot type used by
+       another intent ("is it serious" as a TOPIC synonym and a DoctorCheckIntent sample);
+    3. an AMAZON.SearchQuery sample whose carrier phrase is one word ("is {query}"): it
+       swallows whatever follows the word, whatever the intent was (unless the fragment
+       that owns the intent lists the carrier in "one_word_carriers_allowed", with a why:
+       the safety fragment keeps "I {description}", "my {description}"... so that a
+       statement of a red flag always reaches triage);
+    4. near-duplicate samples across intents (equal after `lint_key`).
+    """
+    problems: list[str] = []
+    bare: dict[str, str] = {}  # slot type -> an intent using it bare
+    for name, intent in intents.items():
+        for sample in intent["samples"]:
+            match = _BARE.match(sample.strip())
+            if match and match.group(1) in intent["slots"]:
+                bare.setdefault(intent["slots"][match.group(1)], name)
+    bare_types = sorted(t for t in bare if t in types)
+    for i, first in enumerate(bare_types):
+        for second in bare_types[i + 1:]:
+            shared = _type_values(types[first]) & _type_values(types[second])
+            if shared:
+                problems.append(f"lint: bare slot types {first} ({bare[first]}) and {second} "
+                                f"({bare[second]}) share {sorted(shared)}")
+    users: dict[str, set[str]] = {}
+    for name, intent in intents.items():
+        for slot_type in intent["slots"].values():
+            users.setdefault(slot_type, set()).add(name)
+    values = {t: _type_values(types[t]) for t in types}
+    for name, intent in intents.items():
+        for sample in intent["samples"]:
+            key = normalized(sample)
+            for slot_type, heard in values.items():
+                if key in heard and name not in users.get(slot_type, ()):
+                    problems.append(f"lint: {name} sample {sample!r} is also a {slot_type} "
+                                    f"value of {sorted(users.get(slot_type, ()))}")
+            for slot in _SLOT.findall(sample):
+                if intent["slots"].get(slot) == PHRASE_SLOT_TYPE:
+                    carrier = _SLOT.sub(" ", sample).split()
+                    kept = (allowed_one_word or {}).get(name, set())
+                    if len(carrier) < 2 and normalized(" ".join(carrier)) not in kept:
+                        problems.append(f"lint: {name} sample {sample!r}: a SearchQuery "
+                                        f"carrier of one word swallows whatever follows")
+    owner: dict[str, tuple[str, str]] = {}
+    for name, intent in intents.items():
+        for sample in intent["samples"]:
+            key = lint_key(sample, intent["slots"])
+            if key in owner and owner[key][0] != name:
+                problems.append(f"lint: {name} {sample!r} is a near duplicate of "
+                                f"{owner[key][0]} {owner[key][1]!r}")
+            owner.setdefault(key, (name, sample))
+    return problems
+
+
 def render(model: dict) -> str:
     """The file text: stable key order, two-space indent, one trailing newline."""
     return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
@@ -267,7 +374,12 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     out_dir = paths(root)["out"]
-    stale = []
+    if not args.check:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    stale = [p for p in sorted(out_dir.glob("*.json")) if p.stem not in models]
+    for path in stale:  # a locale no longer built must not be uploaded
+        if not args.check:
+            path.unlink()
     for locale, model in models.items():
         path = out_dir / f"{locale}.json"
         text = render(model)

@@ -2,6 +2,8 @@
 
 Order matters because ask-sdk-core asks handlers in registration order and the first that
 can handle a request wins:
+0. words that mean something else in this state ("done with that one" mid-stretch), once
+   triage has found no red flag in them (`handlers.ReinterpretHandler`);
 1. safety  -- red flags preempt everything, in every state;
 2. doctor check and 3. stretch routine -- they own the turn while the user is inside them;
 4. core answers and built-ins; 5. catch-alls for anything left.
@@ -29,6 +31,7 @@ def request_handlers() -> list:
     """Every request handler, in the order they are asked."""
     return [
         can_fulfill.CanFulfillIntentRequestHandler(),  # a query, never a conversation turn
+        *handlers.FIRST_HANDLERS,
         *safety_handlers.HANDLERS,
         *doctor_handlers.HANDLERS,
         *routine_handlers.HANDLERS,

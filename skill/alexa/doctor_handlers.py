@@ -64,78 +64,39 @@ class AcceptOfferHandler(AbstractRequestHandler):
         return respond(handler_input, _check().start(state, locale(handler_input)))
 
 
-class _InCheck(AbstractRequestHandler):
-    """Base: claims `intents` only while the check owns the conversation."""
+class CheckTurnHandler(AbstractRequestHandler):
+    """One row of `IN_CHECK`: its intents, claimed only while the check owns the
+    conversation, answered by `doctor_check.<reply>(state, locale, *answer)`."""
 
-    intents: tuple[str, ...] = ()
+    def __init__(self, intents: tuple[str, ...], reply: str, *answer: str):
+        self.intents = intents
+        self.reply = reply
+        self.answer = answer  # names of doctor_check constants (YES, NO, UNSURE)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return (get_state(handler_input).mode == MODE
                 and _any_intent(handler_input, *self.intents))
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        state = get_state(handler_input)
-        return respond(handler_input, self.reply(state, locale(handler_input)))
-
-    def reply(self, state, where):  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
-
-
-class YesHandler(_InCheck):
-    intents = ("AMAZON.YesIntent",)
-
-    def reply(self, state, where):
         check = _check()
-        return check.answer(state, where, check.YES)
+        reply = getattr(check, self.reply)(get_state(handler_input), locale(handler_input),
+                                           *(getattr(check, name) for name in self.answer))
+        return respond(handler_input, reply)
 
 
-class NoHandler(_InCheck):
-    intents = ("AMAZON.NoIntent",)
-
-    def reply(self, state, where):
-        check = _check()
-        return check.answer(state, where, check.NO)
-
-
-class UnsureHandler(_InCheck):
-    """"I'm not sure", "maybe": counted as yes (err toward care)."""
-
-    intents = ("UnsureIntent",)
-
-    def reply(self, state, where):
-        check = _check()
-        return check.answer(state, where, check.UNSURE)
-
-
-class RepeatHandler(_InCheck):
-    intents = ("AMAZON.RepeatIntent",)
-
-    def reply(self, state, where):
-        return _check().repeat(state, where)
-
-
-class HelpHandler(_InCheck):
-    intents = ("AMAZON.HelpIntent",)
-
-    def reply(self, state, where):
-        return _check().help(state, where)
-
-
-class StartOverHandler(_InCheck):
-    intents = ("AMAZON.StartOverIntent",)
-
-    def reply(self, state, where):
-        return _check().start(state, where)
-
-
-class NotAnAnswerHandler(_InCheck):
-    """Words that are not an answer ("next", gibberish): ask again, keep the place."""
-
-    intents = ("AMAZON.FallbackIntent", "AMAZON.NextIntent", "AMAZON.PreviousIntent",
-               "AMAZON.PauseIntent", "AMAZON.ResumeIntent", "TellMeMoreIntent")
-
-    def reply(self, state, where):
-        return _check().not_understood(state, where)
+# While the check runs: "not sure" and "maybe" count as yes (err toward care, in
+# doctor_check.answer); words that are not an answer ("next", gibberish) ask again and keep
+# the place; anything else (a new question, "stop") falls through to the core handlers.
+IN_CHECK = (
+    (("AMAZON.YesIntent",), "answer", "YES"),
+    (("AMAZON.NoIntent",), "answer", "NO"),
+    (("UnsureIntent",), "answer", "UNSURE"),
+    (("AMAZON.RepeatIntent",), "repeat"),
+    (("AMAZON.HelpIntent",), "help"),
+    (("AMAZON.StartOverIntent",), "start"),
+    (("AMAZON.FallbackIntent", "AMAZON.NextIntent", "AMAZON.PreviousIntent",
+      "AMAZON.PauseIntent", "AMAZON.ResumeIntent", "TellMeMoreIntent"), "not_understood"),
+)
 
 
 class UnsureOutsideHandler(AbstractRequestHandler):
@@ -153,12 +114,6 @@ class UnsureOutsideHandler(AbstractRequestHandler):
 HANDLERS = (
     StartCheckHandler(),
     AcceptOfferHandler(),
-    YesHandler(),
-    NoHandler(),
-    UnsureHandler(),
-    RepeatHandler(),
-    HelpHandler(),
-    StartOverHandler(),
-    NotAnAnswerHandler(),
+    *(CheckTurnHandler(intents, reply, *answer) for intents, reply, *answer in IN_CHECK),
     UnsureOutsideHandler(),
 )

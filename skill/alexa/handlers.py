@@ -7,12 +7,13 @@ registered before these in `builder.py`, so they see requests first.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name, is_request_type
-from ask_sdk_model import Response
+from ask_sdk_core.utils import get_intent_name, is_intent_name, is_request_type
+from ask_sdk_model import Response, Slot
 
 from skill.alexa import routine_handlers
 from skill.alexa.context import get_state, persistent, respond, save_persistent, slot_values
@@ -36,6 +37,60 @@ CONTEXTUAL_INTENTS = (
     "AMAZON.YesIntent", "AMAZON.NoIntent", "TellMeMoreIntent", "AMAZON.RepeatIntent",
     "AMAZON.NextIntent", "AMAZON.PreviousIntent", "AMAZON.ResumeIntent", "UnsureIntent",
 )
+
+
+_REINTERPRETED = "reinterpreted_intent"
+
+
+def _reinterpreted(handler_input: HandlerInput) -> str | None:
+    """The intent the words mean in this state (`dialog.reinterpret`), once per request;
+    None when Alexa's choice stands or when triage found something (red flags first)."""
+    attrs = handler_input.attributes_manager.request_attributes
+    if _REINTERPRETED not in attrs:
+        attrs[_REINTERPRETED] = None
+        if is_request_type("IntentRequest")(handler_input):
+            from skill.alexa import safety_handlers
+
+            intent = get_intent_name(handler_input)
+            if intent in _reinterpret().FREE_TEXT_INTENTS and \
+                    safety_handlers.decision(handler_input)[0] == "none":
+                texts = [v.raw or v.name for v in slot_values(handler_input).values()]
+                meaning = _reinterpret().meaning(get_state(handler_input), intent,
+                                                 [t for t in texts if t])
+                attrs[_REINTERPRETED] = meaning if meaning != intent else None
+    return attrs[_REINTERPRETED]
+
+
+def _reinterpret():
+    from skill.dialog import reinterpret
+
+    return reinterpret
+
+
+class ReinterpretHandler(AbstractRequestHandler):
+    """Words that mean something else where the user is ("done with that one" heard as a
+    question mid-stretch): answer what they mean, by handing the request, renamed, to the
+    handler that owns that intent. Registered first; it defers to red-flag triage."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return _reinterpreted(handler_input) is not None
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        from skill.alexa.builder import request_handlers
+
+        meaning = _reinterpreted(handler_input)
+        intent = handler_input.request_envelope.request.intent
+        words = " ".join(v.raw or v.name for v in slot_values(handler_input).values()
+                         if v.raw or v.name)
+        log.info("reinterpreted %s as %s", intent.name, meaning)
+        intent.name = meaning
+        intent.slots = ({"query": Slot(name="query", value=words)}
+                        if meaning == _reinterpret().QUESTION else {})
+        for handler in request_handlers():
+            if handler is not self and not isinstance(handler, ReinterpretHandler) \
+                    and handler.can_handle(handler_input):
+                return handler.handle(handler_input)
+        return respond(handler_input, menu.fallback(get_state(handler_input)))  # unreachable
 
 
 class LaunchRequestHandler(AbstractRequestHandler):
@@ -68,14 +123,6 @@ class StaleStateHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         log.warning("session state was unreadable; starting fresh")
         return respond(handler_input, menu.reset_notice(get_state(handler_input)))
-
-
-class WhyLegFallsAsleepIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("WhyLegFallsAsleepIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, _answers().explain_why(get_state(handler_input)))
 
 
 class TopicIntentHandler(AbstractRequestHandler):
@@ -139,61 +186,35 @@ class YesIntentHandler(AbstractRequestHandler):
         return respond(handler_input, menu.nothing_pending(state))
 
 
-class NoIntentHandler(AbstractRequestHandler):
+class StateReplyHandler(AbstractRequestHandler):
+    """An intent answered by one dialog function of the state alone (a table row below):
+    `skill.dialog.<module>.<function>(state) -> Reply`, the module imported on first use."""
+
+    def __init__(self, intents: tuple[str, ...], module: str, function: str):
+        self.intents = intents
+        self.module = module
+        self.function = function
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.NoIntent")(handler_input)
+        return any(is_intent_name(name)(handler_input) for name in self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.after_no(get_state(handler_input)))
+        reply_for = getattr(importlib.import_module(f"skill.dialog.{self.module}"), self.function)
+        return respond(handler_input, reply_for(get_state(handler_input)))
 
 
-class HelpIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.HelpIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.help_for(get_state(handler_input)))
-
-
-class RepeatIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.RepeatIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.repeat(get_state(handler_input)))
-
-
-class StartOverIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.StartOverIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.start_over(get_state(handler_input)))
-
-
-class NavigateHomeIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.NavigateHomeIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.home(get_state(handler_input)))
-
-
-class CancelOrStopIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return (is_intent_name("AMAZON.CancelIntent")(handler_input)
-                or is_intent_name("AMAZON.StopIntent")(handler_input))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.goodbye(get_state(handler_input)))
-
-
-class FallbackIntentHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.FallbackIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, menu.fallback(get_state(handler_input)))
+# intents -> (dialog module, function) when no feature (safety, doctor check, stretch) has
+# claimed the request first.
+STATE_REPLIES = (
+    (("WhyLegFallsAsleepIntent",), "answers", "explain_why"),
+    (("AMAZON.NoIntent",), "menu", "after_no"),
+    (("AMAZON.HelpIntent",), "menu", "help_for"),
+    (("AMAZON.RepeatIntent",), "menu", "repeat"),
+    (("AMAZON.StartOverIntent",), "menu", "start_over"),
+    (("AMAZON.NavigateHomeIntent",), "menu", "home"),
+    (("AMAZON.CancelIntent", "AMAZON.StopIntent"), "menu", "goodbye"),
+    (("AMAZON.FallbackIntent",), "menu", "fallback"),
+)
 
 
 class SessionEndedRequestHandler(AbstractRequestHandler):
@@ -249,20 +270,17 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
 CORE_HANDLERS = (
     LaunchRequestHandler(),
     StaleStateHandler(),
-    WhyLegFallsAsleepIntentHandler(),
     TopicIntentHandler(),
     QuestionIntentHandler(),
     TellMeMoreIntentHandler(),
     YesIntentHandler(),
-    NoIntentHandler(),
-    HelpIntentHandler(),
-    RepeatIntentHandler(),
-    StartOverIntentHandler(),
-    NavigateHomeIntentHandler(),
-    CancelOrStopIntentHandler(),
-    FallbackIntentHandler(),
+    *(StateReplyHandler(intents, module, function)
+      for intents, module, function in STATE_REPLIES),
     SessionEndedRequestHandler(),
 )
+
+# Always first: words that mean something else where the user is (after red-flag triage).
+FIRST_HANDLERS = (ReinterpretHandler(),)
 
 # Always last: they claim whatever nobody else did.
 CATCH_ALL_HANDLERS = (UnhandledIntentHandler(), UnhandledRequestHandler())

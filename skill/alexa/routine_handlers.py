@@ -30,6 +30,7 @@ from skill.alexa.context import (
 HEARD_DISCLAIMER = "heard_disclaimer"  # the same key the LaunchRequest handler sets
 PENDING_RESUME = "resume_routine"  # = PENDING_RESUME (a test keeps them equal)
 PERSISTENT_KEY = "routine"  # = routine.PERSISTENT_KEY
+PENDING_START = "routine"  # = routine.PENDING_START: "yes" starts a stretch
 
 
 def _routine():
@@ -153,112 +154,79 @@ class ResumeSavedRoutineHandler(AbstractRequestHandler):
         return _respond(handler_input, reply)
 
 
-class _RoutineControl(AbstractRequestHandler):
-    """One built-in or routine intent, honoured only while the routine is running."""
+class RoutineControlHandler(AbstractRequestHandler):
+    """One routine control: its intents, honoured only while the routine is running, and
+    the `dialog.routine` function that answers them (each keeps or moves the place)."""
 
-    intents: tuple[str, ...] = ()
+    def __init__(self, intents: tuple[str, ...], control: str):
+        self.intents = intents
+        self.control = control
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return _in_routine(handler_input) and _any_intent(handler_input, *self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return _respond(handler_input, self.control(get_state(handler_input)))
-
-    def control(self, state):
-        raise NotImplementedError
+        control = getattr(_routine(), self.control)
+        return _respond(handler_input, control(get_state(handler_input)))
 
 
-class NextHandler(_RoutineControl):
-    """"Next", and "yes" to "say next when you're ready"."""
+# intents -> the routine's answer, while a stretch runs. "Yes" to "say next when you're
+# ready" is next, and so is "keep going" heard as "tell me more" (never a passage mid-stretch); repeat is the whole step again (not just the last thing said, which may
+# have been "you have three to go"); stop and cancel end the session, keeping the place;
+# anything not understood says which words work and keeps the place.
+ROUTINE_CONTROLS = (
+    (("AMAZON.NextIntent", "AMAZON.YesIntent", "TellMeMoreIntent"), "next_step"),
+    (("AMAZON.PreviousIntent",), "previous_step"),
+    (("AMAZON.RepeatIntent",), "repeat"),
+    (("AMAZON.PauseIntent",), "pause"),
+    (("AMAZON.ResumeIntent",), "resume"),
+    (("AMAZON.StartOverIntent",), "start_over"),
+    (("SkipStepIntent",), "skip"),
+    (("StepsLeftIntent",), "steps_left"),
+    (("AMAZON.HelpIntent",), "help"),
+    (("AMAZON.StopIntent", "AMAZON.CancelIntent"), "stop"),
+    (("AMAZON.NoIntent",), "not_yet"),
+    (("AMAZON.FallbackIntent",), "fallback"),
+)
 
-    intents = ("AMAZON.NextIntent", "AMAZON.YesIntent")
-
-    def control(self, state):
-        return _routine().next_step(state)
-
-
-class PreviousHandler(_RoutineControl):
-    intents = ("AMAZON.PreviousIntent",)
-
-    def control(self, state):
-        return _routine().previous_step(state)
-
-
-class RepeatHandler(_RoutineControl):
-    """The whole current step again (not just the last thing said, which may have been
-    "you have three to go")."""
-
-    intents = ("AMAZON.RepeatIntent",)
-
-    def control(self, state):
-        return _routine().repeat(state)
-
-
-class PauseHandler(_RoutineControl):
-    intents = ("AMAZON.PauseIntent",)
-
-    def control(self, state):
-        return _routine().pause(state)
+# Controls that only ever mean the stretch, and controls that mean it when nothing else has
+# been said yet in this session ("Alexa, tell pins and needles next").
+STRETCH_ONLY_CONTROLS = ("AMAZON.PreviousIntent", "AMAZON.PauseIntent", "SkipStepIntent",
+                         "StepsLeftIntent")
+NEW_SESSION_CONTROLS = ("AMAZON.NextIntent", "AMAZON.ResumeIntent", "TellMeMoreIntent",
+                        "AMAZON.RepeatIntent", "AMAZON.StartOverIntent")
 
 
-class ResumeHandler(_RoutineControl):
-    intents = ("AMAZON.ResumeIntent",)
+class NothingUnderwayHandler(AbstractRequestHandler):
+    """A stretch control with no stretch running: pick up the saved stretch if there is
+    one, otherwise say that nothing is under way and offer one -- never a medical passage
+    out of nowhere, never "sorry, I can't help"."""
 
-    def control(self, state):
-        return _routine().resume(state)
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        state = get_state(handler_input)
+        if state.mode in ("routine", "doctor_check"):
+            return False
+        if _any_intent(handler_input, *STRETCH_ONLY_CONTROLS):
+            return True
+        return state.last_speech is None and _any_intent(handler_input, *NEW_SESSION_CONTROLS)
 
-
-class StartOverHandler(_RoutineControl):
-    intents = ("AMAZON.StartOverIntent",)
-
-    def control(self, state):
-        return _routine().start_over(state)
-
-
-class SkipHandler(_RoutineControl):
-    intents = ("SkipStepIntent",)
-
-    def control(self, state):
-        return _routine().skip(state)
-
-
-class StepsLeftHandler(_RoutineControl):
-    intents = ("StepsLeftIntent",)
-
-    def control(self, state):
-        return _routine().steps_left(state)
+    def handle(self, handler_input: HandlerInput) -> Response:
+        state = get_state(handler_input)
+        memory = persistent(handler_input)
+        if _routine().saved_position(memory) is not None:
+            return _respond(handler_input, _routine().resume_saved(state, memory))
+        return _respond(handler_input, _routine().nothing_under_way(state))
 
 
-class HelpHandler(_RoutineControl):
-    intents = ("AMAZON.HelpIntent",)
+class AcceptStretchOfferHandler(AbstractRequestHandler):
+    """"Yes" to "Nothing's under way. Want to do a short stretch?"."""
 
-    def control(self, state):
-        return _routine().help(state)
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (get_state(handler_input).pending == PENDING_START
+                and is_intent_name("AMAZON.YesIntent")(handler_input))
 
-
-class StopHandler(_RoutineControl):
-    """Stop or cancel: end the session, remembering the step for next time."""
-
-    intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent")
-
-    def control(self, state):
-        return _routine().stop(state)
-
-
-class NoHandler(_RoutineControl):
-    intents = ("AMAZON.NoIntent",)
-
-    def control(self, state):
-        return _routine().not_yet(state)
-
-
-class FallbackHandler(_RoutineControl):
-    """Not understood mid-stretch: say which words work, and keep the place."""
-
-    intents = ("AMAZON.FallbackIntent",)
-
-    def control(self, state):
-        return _routine().fallback(state)
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return StartRoutineHandler().handle(handler_input)
 
 
 # Order: discomfort first (it must win whatever the state), then the answers to the
@@ -267,17 +235,8 @@ HANDLERS = (
     DiscomfortHandler(),
     ResumeOfferAnswerHandler(),
     ResumeSavedRoutineHandler(),
+    AcceptStretchOfferHandler(),
     StartRoutineHandler(),
-    NextHandler(),
-    PreviousHandler(),
-    RepeatHandler(),
-    PauseHandler(),
-    ResumeHandler(),
-    StartOverHandler(),
-    SkipHandler(),
-    StepsLeftHandler(),
-    HelpHandler(),
-    StopHandler(),
-    NoHandler(),
-    FallbackHandler(),
+    *(RoutineControlHandler(intents, control) for intents, control in ROUTINE_CONTROLS),
+    NothingUnderwayHandler(),
 )

@@ -36,6 +36,7 @@ from skill.dialog.state import SessionState
 SLICE_VERSION = 1
 PERSISTENT_KEY = "routine"
 PENDING_RESUME = "resume_routine"
+PENDING_START = "routine"  # "yes" now starts a stretch (after `nothing_under_way`)
 SCREEN_DOCUMENT = "stretch_step"
 WORDS_PER_SECOND = 2.5  # a deliberately slow speaking rate, so audio estimates err long
 
@@ -521,6 +522,14 @@ def resume_saved(state: SessionState, persistent: Any) -> Reply:
                      card_text=reply.card_text, screen=reply.screen)
     _set(state, saved["variant"], saved["step"])
     return _step_reply(state, _prompt("resuming", **_numbers(saved)))
+
+
+def nothing_under_way(state: SessionState) -> Reply:
+    """A stretch control ("next", "skip", "how many are left") with no stretch running and
+    none remembered: say so, and offer one ("yes" starts it)."""
+    end(state)
+    state.pending = PENDING_START
+    return _plain("nothing_under_way", "nothing_under_way_reprompt")
 
 
 def decline_resume(state: SessionState) -> Reply:

@@ -5,6 +5,8 @@ can handle a request wins:
 1. safety  -- red flags preempt everything, in every state;
 2. doctor check and 3. stretch routine -- they own the turn while the user is inside them;
 4. core answers and built-ins; 5. catch-alls for anything left.
+Movement reminders come right after safety: their intents and Alexa's answer to a
+permission request (Connections.Response) belong to nobody else, in any state.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from skill.alexa import (
     doctor_handlers,
     handlers,
     interceptors,
+    reminder_handlers,
     routine_handlers,
     safety_handlers,
 )
@@ -28,6 +31,7 @@ def request_handlers() -> list:
     """Every request handler, in the order they are asked."""
     return [
         *safety_handlers.HANDLERS,
+        *reminder_handlers.HANDLERS,
         *doctor_handlers.HANDLERS,
         *routine_handlers.HANDLERS,
         *handlers.CORE_HANDLERS,
@@ -39,7 +43,8 @@ def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None =
                         skill_id: str | None = None) -> CustomSkillBuilder:
     """A configured builder. `skill_id` (default: $SKILL_ID) makes the SDK reject requests
     for any other skill; unset, every request is accepted, which is what local use needs."""
-    builder = CustomSkillBuilder(persistence_adapter=persistence_adapter)
+    builder = CustomSkillBuilder(persistence_adapter=persistence_adapter,
+                                 api_client=reminder_handlers.api_client())
     skill_id = skill_id if skill_id is not None else os.environ.get("SKILL_ID") or None
     if skill_id:
         builder.skill_id = skill_id

@@ -208,18 +208,43 @@ class ReminderApi:
         return zone if isinstance(zone, str) and zone else None
 
     def existing(self):
+        """Every reminder of this skill for this person, as `reminders.Existing` values.
+
+        Why not `get_reminders()`: in ask-sdk-model (1.82 here) its response model cannot be
+        deserialized -- `AlertInfo` names a module that does not exist
+        (alexa/alexa-apis-for-python#4) and empty datetimes fail to parse (#30). So the
+        same SDK client is asked for the same resource through its public `invoke`, with
+        the plain JSON as the response type; status codes and errors are handled by the
+        SDK as for any other call.
+        """
+        from ask_sdk_model.services import ServiceClientResponse
+
         reminders = _reminders()
-        response = self._call(self.factory.get_reminder_management_service().get_reminders)
+        system = _system(self.handler_input)
+        client = self.factory.get_reminder_management_service()
+        error_type = "ask_sdk_model.services.reminder_management.error.Error"
+        definitions = [ServiceClientResponse("object", 200, "Success")] + [
+            ServiceClientResponse(error_type, status, message) for status, message in
+            ((401, "Unauthorized"), (403, "Forbidden"), (429, "Rate exceeded"),
+             (500, "Internal Server Error"))]
+        response = self._call(lambda: client.invoke(
+            method="GET", endpoint=system.api_endpoint, path="/v1/alerts/reminders",
+            query_params=[], path_params={}, body=None, response_type="object",
+            header_params=[("Content-type", "application/json"),
+                           ("Authorization", f"Bearer {system.api_access_token}")],
+            response_definitions=definitions))
+        body = getattr(response, "body", None)
         found = []
-        for alert in getattr(response, "alerts", None) or []:
-            status = getattr(getattr(alert, "status", None), "value", None) or "ON"
-            recurrence = getattr(getattr(alert, "trigger", None), "recurrence", None)
-            rules = tuple(getattr(recurrence, "recurrence_rules", None) or ())
-            content = getattr(getattr(getattr(alert, "alert_info", None), "spoken_info", None),
-                              "content", None) or []
-            text = next((c.text for c in content if getattr(c, "text", None)), "")
-            if alert.alert_token:
-                found.append(reminders.Existing(alert.alert_token, status, rules, text))
+        for alert in (body.get("alerts") if isinstance(body, dict) else None) or []:
+            if not isinstance(alert, dict) or not isinstance(alert.get("alertToken"), str):
+                continue
+            recurrence = (alert.get("trigger") or {}).get("recurrence") or {}
+            rules = tuple(r for r in recurrence.get("recurrenceRules") or () if isinstance(r, str))
+            content = ((alert.get("alertInfo") or {}).get("spokenInfo") or {}).get("content")
+            text = next((c.get("text") for c in content or () if isinstance(c, dict)
+                         and isinstance(c.get("text"), str)), "")
+            status = alert.get("status") if isinstance(alert.get("status"), str) else "ON"
+            found.append(reminders.Existing(alert["alertToken"], status, rules, text))
         return found
 
     def create(self, spec, zone: str | None) -> None:

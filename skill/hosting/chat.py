@@ -52,6 +52,7 @@ HELP = """Type what you would say to Alexa, one utterance per line.
   (empty line)                     silence: Alexa repeats the reprompt; twice ends the session
   exit                             end the session (SessionEndedRequest)
   /intent Name [slot=value ...]    send an exact intent
+  /permission accepted|denied|unanswered   answer the skill's reminders permission request
   /launch  /new  /help  /quit      (Ctrl-D also quits)"""
 
 Handler = Callable[[dict, Any], dict]
@@ -197,6 +198,13 @@ class Chat:
             self._say("--- new session ---")
             self._say("  -> LaunchRequest")
             self._send(self.alexa.launch())
+        elif command == "/permission" and args:  # Alexa's answer to "AskFor" (reminders)
+            status = {"accepted": "ACCEPTED", "denied": "DENIED"}.get(args[0].lower(),
+                                                                      "NOT_ANSWERED")
+            self.alexa.reminders_granted = self.alexa.reminders_granted or status == "ACCEPTED"
+            self._say(f"  -> Connections.Response AskFor {status}")
+            self._send(self.alexa.connections_response("AskFor", {
+                "permissionScope": "alexa::alerts:reminders:skill:readwrite", "status": status}))
         elif command == "/intent" and args:
             values = dict(arg.split("=", 1) for arg in args[1:] if "=" in arg)
             resolution = self.resolver.resolution_for(args[0], values)
@@ -283,6 +291,11 @@ def _parser() -> argparse.ArgumentParser:
                              f"(default: $SKILL_SQLITE_PATH or {default_db_path()})")
     parser.add_argument("--user", default=CHAT_USER_ID, metavar="USER_ID",
                         help="the simulated Alexa user id (memory is per user)")
+    parser.add_argument("--grant-reminders", action="store_true",
+                        help="pretend the reminders permission is granted")
+    parser.add_argument("--api-endpoint", default=None, metavar="URL",
+                        help="where the skill's Alexa API calls go (e.g. the loopback "
+                             "stand-in: python -m tests.reminders_api)")
     return parser
 
 
@@ -299,7 +312,9 @@ def main(argv: list[str] | None = None, *, handler: Handler | None = None,
     resolver = nlu.load_resolver(args.locale, model_dir)
     application_id = os.environ.get("SKILL_ID") or nlu.DEFAULT_SKILL_ID
     envelopes = Envelopes(locale=args.locale, user_id=args.user,
-                          application_id=application_id, screen=args.screen)
+                          application_id=application_id, screen=args.screen,
+                          reminders_granted=args.grant_reminders,
+                          **({"api_endpoint": args.api_endpoint} if args.api_endpoint else {}))
     chat = Chat(handler, resolver, envelopes, out, Speaker(args.locale, args.speak, sys.stderr))
     interactive = stdin.isatty()
     if interactive:

@@ -422,8 +422,9 @@ def schedule_of(existing: list[Existing]) -> Schedule | None:
             moments.update(h * 60 + m for h in hours for m in minutes)
     if not moments or len(day_sets) != 1:
         return None
+    wanted_codes = day_sets.pop()
     days = next((name for name, codes in data()["days"]["sets"].items()
-                 if tuple(codes) == day_sets.pop()), None)
+                 if tuple(codes) == wanted_codes), None)
     ordered = sorted(moments)
     gaps = {b - a for a, b in zip(ordered, ordered[1:])}
     interval = gaps.pop() if len(gaps) == 1 else (None if gaps else data()["interval"]["default_minutes"])
@@ -480,6 +481,8 @@ def confirmation(request: Request, plan_done: Plan, one_shot: bool) -> Reply:
         parts.append(prompt("window_kept", first=spoken_time(request.schedule.start),
                             last=spoken_time(request.schedule.end)))
     key = "already_set" if plan_done.nothing_to_do else "confirm"
+    if key == "confirm" and not parts:
+        parts.append(prompt("confirm_lead"))
     parts.append(prompt(key, **words))
     return _reply(" ".join(parts), one_shot)
 

@@ -291,3 +291,17 @@ def test_in_session_the_reply_keeps_the_conversation_going(api, lambda_handler):
     response = lambda_handler(alexa.intent(SET, {"interval": "PT1H"}), None)
     assert response["response"]["shouldEndSession"] is False
     assert "What else?" in said(response)
+
+
+@pytest.mark.parametrize("drop", ["context", "token"])
+@pytest.mark.parametrize("intent", [SET, LIST, STOP])
+def test_a_request_without_context_or_api_token_is_still_answered(api, lambda_handler,
+                                                                   drop, intent):
+    alexa = device(api)
+    event = alexa.intent(intent, {})
+    if drop == "context":
+        del event["context"]
+    else:
+        del event["context"]["System"]["apiAccessToken"]
+    assert said(lambda_handler(event, None))
+    assert api.state.received == []

@@ -43,8 +43,7 @@ def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None =
                         skill_id: str | None = None) -> CustomSkillBuilder:
     """A configured builder. `skill_id` (default: $SKILL_ID) makes the SDK reject requests
     for any other skill; unset, every request is accepted, which is what local use needs."""
-    builder = CustomSkillBuilder(persistence_adapter=persistence_adapter,
-                                 api_client=reminder_handlers.api_client())
+    builder = CustomSkillBuilder(persistence_adapter=persistence_adapter)
     skill_id = skill_id if skill_id is not None else os.environ.get("SKILL_ID") or None
     if skill_id:
         builder.skill_id = skill_id

@@ -3,9 +3,9 @@
 "Remind me to get up every hour", "what reminders do I have", "stop my movement
 reminders": the dialog layer (`skill.dialog.reminders`) decides the schedule and the
 words; this module talks to Alexa's services through the SDK's own clients
-(`handler_input.service_client_factory`: `ReminderManagementServiceClient` for reminders,
-`UpsServiceClient` for the device's time zone), which use the request's `apiEndpoint` and
-`apiAccessToken`.
+(a `ServiceClientFactory` for the request's `apiEndpoint` and `apiAccessToken`, see
+`service_clients`: `ReminderManagementServiceClient` for reminders, `UpsServiceClient` for
+the device's time zone).
 
 Three things here exist because a voice reply must come within seconds, whatever the
 network does:
@@ -128,9 +128,35 @@ class BoundedApiClient(ApiClient):
         return outcome["response"]
 
 
-def api_client() -> ApiClient:
-    """The API client the skill builder is given (see builder.py)."""
-    return BoundedApiClient()
+_API_CLIENT = BoundedApiClient()
+
+
+def service_clients(handler_input: HandlerInput):
+    """The SDK's `ServiceClientFactory` for this request's `apiEndpoint` and `apiAccessToken`.
+
+    Built here, as ask-sdk-core's `Skill.invoke` builds it when the skill builder is given an
+    API client, rather than by giving the builder one: the SDK then reads
+    `context.System` on every request before any handler runs, and a request without a
+    context (Alexa never sends one, but the skill must still answer it) would fail outside
+    every handler. Only reminder requests pay for it.
+    """
+    from ask_sdk_core.serialize import DefaultSerializer
+    from ask_sdk_model.services import ApiConfiguration, ServiceClientFactory
+
+    try:
+        configured = handler_input.service_client_factory  # a builder given an API client
+    except ValueError:  # the SDK's way of saying there is none
+        configured = None
+    if configured is not None:
+        return configured
+    system = _system(handler_input)
+    token = getattr(system, "api_access_token", None)
+    endpoint = getattr(system, "api_endpoint", None)
+    if not token or not endpoint:
+        raise ApiFailure("permission", "the request carries no API endpoint or token")
+    return ServiceClientFactory(ApiConfiguration(
+        serializer=DefaultSerializer(), api_client=_API_CLIENT, authorization_value=token,
+        api_endpoint=endpoint))
 
 
 # ------------------------------------------------------------------------ the API, plainly
@@ -176,10 +202,7 @@ class ReminderApi:
     def __init__(self, handler_input: HandlerInput, budget: CallBudget):
         self.handler_input = handler_input
         self.budget = budget
-        factory = handler_input.service_client_factory
-        if factory is None:  # a skill built without an API client
-            raise ApiFailure("unknown", "no service client factory")
-        self.factory = factory
+        self.factory = service_clients(handler_input)
 
     def _call(self, what, *args):
         token = _BUDGET.set(self.budget)

@@ -305,3 +305,34 @@ def test_a_request_without_context_or_api_token_is_still_answered(api, lambda_ha
         del event["context"]["System"]["apiAccessToken"]
     assert said(lambda_handler(event, None))
     assert api.state.received == []
+
+
+def test_the_simulator_pretends_the_permission_and_points_at_the_stand_in(api, lambda_handler):
+    import io
+
+    from skill.hosting import chat
+
+    out = io.StringIO()
+    typed = "ask pins and needles to remind me to get up every forty five minutes\n"
+    chat.main(["--grant-reminders", "--api-endpoint", api.url,
+               "--user", f"amzn1.ask.account.chat-{uuid.uuid4()}"],
+              handler=lambda_handler, stdin=io.StringIO(typed), stdout=out)
+    assert "I'll remind you to move every 45 minutes" in out.getvalue()
+    [created] = api.created()
+    assert created.authorization == "Bearer simulated-token"
+
+
+def test_in_the_simulator_the_permission_can_be_answered_by_voice(api, lambda_handler):
+    import io
+
+    from skill.hosting import chat
+
+    out = io.StringIO()
+    typed = ("ask pins and needles to remind me to stretch every hour\n"
+             "/permission accepted\n")
+    chat.main(["--api-endpoint", api.url, "--user", f"amzn1.ask.account.chat-{uuid.uuid4()}"],
+              handler=lambda_handler, stdin=io.StringIO(typed), stdout=out)
+    text = out.getvalue()
+    assert "Connections.SendRequest" in text and "permission" in text
+    assert "I'll remind you to move every hour" in text
+    assert len(api.created()) == 1

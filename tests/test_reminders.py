@@ -199,3 +199,20 @@ def test_listing_speaks_the_schedule_or_counts_what_it_cannot_read():
            Existing("y", "ON", ("FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0",), "other")]
     assert "2 reminders" in ssml.to_plain_text(reminders.listing(odd, True).speech)
     assert "don't have any" in ssml.to_plain_text(reminders.listing([], True).speech)
+
+
+@pytest.mark.parametrize("slot_type,heard,sent", [
+    ("AMAZON.DURATION", "forty five minutes", "PT45M"),
+    ("AMAZON.DURATION", "hour", "PT1H"),
+    ("AMAZON.DURATION", "ninety minutes", "PT90M"),
+    ("AMAZON.DURATION", "a while", "a while"),
+    ("AMAZON.TIME", "nine", "09:00"),
+    ("AMAZON.TIME", "five pm", "17:00"),
+    ("AMAZON.TIME", "afternoon", "AF"),
+    ("AMAZON.SearchQuery", "thirty minutes", "thirty minutes"),
+    ("TOPIC", "sciatica", "sciatica"),
+])
+def test_the_simulator_sends_builtin_values_as_alexa_does(slot_type, heard, sent):
+    from skill.hosting import nlu
+
+    assert nlu.alexa_builtin_value(slot_type, heard) == sent

@@ -163,7 +163,7 @@ def _pending_request(handler_input: HandlerInput):
     return reminders.understand(saved=memory.get("settings"))
 
 
-# ------------------------------------------------------------------------------- handlers
+# ------------------------------------------------------------------ one function per request
 
 def _slot_text(slots, name: str) -> str | None:
     value = slots.get(name)

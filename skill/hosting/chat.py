@@ -295,7 +295,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="pretend the reminders permission is granted")
     parser.add_argument("--api-endpoint", default=None, metavar="URL",
                         help="where the skill's Alexa API calls go (e.g. the loopback "
-                             "stand-in: python -m tests.reminders_api)")
+                             "stand-in: python tests/reminders_api.py)")
     return parser
 
 

@@ -213,6 +213,6 @@ def test_listing_speaks_the_schedule_or_counts_what_it_cannot_read():
     ("TOPIC", "sciatica", "sciatica"),
 ])
 def test_the_simulator_sends_builtin_values_as_alexa_does(slot_type, heard, sent):
-    from skill.hosting import nlu
+    from simulator import nlu
 
     assert nlu.alexa_builtin_value(slot_type, heard) == sent

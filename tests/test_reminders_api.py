@@ -14,7 +14,7 @@ import pytest
 from reminders_api import REMINDERS_PATH, RemindersApiStandIn
 from skill.content import is_verbatim_excerpt
 from skill.dialog import ssml
-from skill.hosting.envelopes import Envelopes
+from simulator.envelopes import Envelopes
 
 SCOPE = "alexa::alerts:reminders:skill:readwrite"
 SET = "SetMovementRemindersIntent"
@@ -310,7 +310,7 @@ def test_a_request_without_context_or_api_token_is_still_answered(api, lambda_ha
 def test_the_simulator_pretends_the_permission_and_points_at_the_stand_in(api, lambda_handler):
     import io
 
-    from skill.hosting import chat
+    from simulator import chat
 
     out = io.StringIO()
     typed = "ask pins and needles to remind me to get up every forty five minutes\n"
@@ -325,7 +325,7 @@ def test_the_simulator_pretends_the_permission_and_points_at_the_stand_in(api, l
 def test_in_the_simulator_the_permission_can_be_answered_by_voice(api, lambda_handler):
     import io
 
-    from skill.hosting import chat
+    from simulator import chat
 
     out = io.StringIO()
     typed = ("ask pins and needles to remind me to stretch every hour\n"

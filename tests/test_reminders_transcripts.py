@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from reminders_api import REMINDERS_PATH, RemindersApiStandIn
-from skill.hosting.envelopes import Envelopes
+from simulator.envelopes import Envelopes
 from transcript_runner import (KNOWN_TURN_KEYS, TRANSCRIPTS, TranscriptLoader, _check,
                                _describe, _event_for)
 

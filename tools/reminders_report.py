@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from skill.hosting import nlu  # noqa: E402
+from simulator import nlu  # noqa: E402
 
 WANTED = {"reminder_set": "SetMovementRemindersIntent",
           "reminder_list": "ListMovementRemindersIntent",

@@ -14,7 +14,7 @@ must do.
 NLUs (--nlu, comma separated):
   straight  no NLU: the intent the row's label names, sent as is (separates the backend's
             gaps from the model's)
-  sim       the simulator's whole-sample matcher (`skill.hosting.nlu`), the exact-match view
+  sim       the simulator's whole-sample matcher (`simulator.nlu`), the exact-match view
   sem       /work/shared/tools/semantic_nlu.py (sentence embeddings), the statistical stand-in
             (needs its venv: bash /work/shared/tools/setup.sh)
   va        /work/shared/tools/va_client.js (virtual-alexa, whole-sample matching), talking to
@@ -90,7 +90,7 @@ def model_path(root: Path, locale: str = LOCALE) -> Path:
 
 
 def resolve_sim(texts: list[str], root: Path) -> list[tuple[str, dict]]:
-    from skill.hosting import nlu
+    from simulator import nlu
 
     resolver = nlu.load_resolver(LOCALE, str(model_path(root).parent))
     out = []
@@ -101,7 +101,7 @@ def resolve_sim(texts: list[str], root: Path) -> list[tuple[str, dict]]:
 
 
 def resolve_sem(texts: list[str], root: Path) -> list[tuple[str, dict]]:
-    from skill.hosting import nlu
+    from simulator import nlu
 
     model = model_path(root)
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
@@ -186,7 +186,7 @@ class Player:
         sys.path.insert(0, str(root / "lambda"))
         sys.path.insert(0, str(root))
         from lambda_function import lambda_handler
-        from skill.hosting.envelopes import Envelopes
+        from simulator.envelopes import Envelopes
 
         self.handler = lambda_handler
         self.Envelopes = Envelopes

@@ -524,11 +524,11 @@ def test_the_confirmation_slice_is_validated():
 
 
 def test_blind_tuning_set_a_holds_its_figures():
-    """Set A is the blind set we tuned on (tests/data/blind/set_a.tsv); set B is the
+    """Set A is the blind set we tuned on (tests/data/blind/triage/set_a.tsv); set B is the
     holdout and is only measured (tools/triage_report.py --blind), never asserted."""
     from skill.dialog import safety
 
-    rows = REPORT.load_blind(ROOT / "tests" / "data" / "blind" / "set_a.tsv")
+    rows = REPORT.load_blind(ROOT / "tests" / "data" / "blind" / "triage" / "set_a.tsv")
     heard = [(row, safety.decide([row["text"]], None).action) for row in rows]
     emergencies = [a for r, a in heard if r["expected"] == "emergency"]
     urgent = [a for r, a in heard if r["expected"] == "urgent"]

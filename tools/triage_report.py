@@ -13,7 +13,7 @@ preemption rule (`triage.preempting_level`): the level of guidance the user woul
 A red flag that lands in an intent without a slot never reaches triage, and shows up here
 as a miss.
 
-With --blind it plays the blind sets instead (tests/data/blind/set_a.tsv, set_b.tsv:
+With --blind it plays the blind sets instead (tests/data/blind/triage/set_a.tsv, set_b.tsv:
 text, expected, sign, kind, register; written by people who never saw our data) and
 prints, per set and per sign, what the user would hear: "Call 911 now" (emergency),
 same-day care (urgent), a confirming question, the answer about a sign, or nothing. By
@@ -161,7 +161,7 @@ def print_report(report: Report, show_misses: bool = True) -> None:
 
 # ------------------------------------------------------------------ the blind sets
 
-BLIND = ROOT / "tests" / "data" / "blind"
+BLIND = ROOT / "tests" / "data" / "blind" / "triage"
 HOLDOUT = "set_b.tsv"
 FREE_TEXT_INTENT = None   # straight in: the words alone decide (no carrier, no intent hint)
 

@@ -58,6 +58,8 @@ class Assessment:
     level    -- "emergency", "urgent", "routine" or "none" (the most serious flag found).
     flags    -- red flags found, most serious first (ids from red_flags.json).
     negated  -- flags mentioned but clearly negated ("no bladder problems").
+    excused  -- flags matched but explained away by a trap (an idiom, a pet or a face on the
+                telly, a baby, an episode that passed): the detector must not ask about them.
     question -- the text reads as a question.
     personal -- it talks about a person (I, my, he, my mum...), not a topic in general.
 
@@ -65,13 +67,13 @@ class Assessment:
     at import, and this module is on the Lambda cold-start path.
     """
 
-    __slots__ = ("level", "flags", "negated", "question", "personal")
+    __slots__ = ("level", "flags", "negated", "question", "personal", "excused")
 
     def __init__(self, level: str = NONE, flags=(), negated=(), question: bool = False,
-                 personal: bool = False):
+                 personal: bool = False, excused=()):
         for name, value in (("level", level), ("flags", tuple(flags)),
                             ("negated", tuple(negated)), ("question", bool(question)),
-                            ("personal", bool(personal))):
+                            ("personal", bool(personal)), ("excused", tuple(excused))):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
@@ -180,9 +182,12 @@ class _Rules:
         "figures_of_speech": ("traps", "figures_of_speech"),
         "other_subjects": ("traps", "other_subjects"), "resolved": ("traps", "resolved"),
         "young_children": ("traps", "young_children"),
+        "developing": ("traps", "developing"),
     }
     # Flags a brief episode that has passed cancels ("then nothing"): never emergencies.
     RESOLVABLE = frozenset(("mobility", "severe_pain", "continuous_numbness"))
+    # Signs that are a stage of growing up in a small child ("the baby can't walk yet").
+    DEVELOPING = frozenset(("speech", "mobility"))
 
     def __init__(self, data: dict):
         self.data = data
@@ -399,6 +404,7 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
             if any(lo < end and start < hi for lo, hi in idioms) or \
                     _someone_else(norm, start, end, rules) or \
                     (flag == "bladder_bowel" and _young_child(norm, start, end, rules)) or \
+                    (flag in rules.DEVELOPING and _developing(norm, start, end, rules)) or \
                     (flag in rules.RESOLVABLE and _resolved(norm, start, end, rules)):
                 excused[flag] = None
                 continue
@@ -426,11 +432,21 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
         for flag in rules.question_sensitive:
             found.pop(flag, None)
 
+    excused_only = tuple(f for f in excused if f not in found)
     if not found:
-        return Assessment(NONE, (), tuple(negated), question, personal)
+        return Assessment(NONE, (), tuple(negated), question, personal, excused_only)
     flags = sorted(found, key=rules.flag_rank.__getitem__)
     return Assessment(rules.levels[flags[0]], flags,
-                      tuple(f for f in negated if f not in found), question, personal)
+                      tuple(f for f in negated if f not in found), question, personal,
+                      excused_only)
+
+
+def figure_of_speech(text) -> bool:
+    """Does `text` hold an idiom from red_flags.json traps ("I don't know whether I'm coming
+    or going", "couldn't get a word out of him")? Then the detector does not ask about it."""
+    norm = " ".join("_" + w if w in _rules().stop_words else w
+                    for w in normalize(text).split(" "))
+    return _rules().regex("figures_of_speech").search(norm) is not None
 
 
 def asks_about_sign(text, *, question_intent: bool = False) -> bool:
@@ -450,15 +466,24 @@ def asks_about_sign(text, *, question_intent: bool = False) -> bool:
     clauses = [c.strip() for c in re.split(r" [.,] ", plain) if c.strip()]
     if not clauses:
         return False
+    while clauses and (address := about["address_words"].match(clauses[0])):
+        clauses[0] = clauses[0][address.end():].strip()   # "alexa, what is ...", "sir ..."
+        if not clauses[0]:
+            clauses.pop(0)
+    if not clauses:
+        return False
     first = clauses[0]
     if about["lead_ins"].fullmatch(first) and len(clauses) > 1:
         first = clauses[1]
+    hypothetical = about["hypothetical"].search(plain) is not None
     asks = rules.question_start.match(first) or (
         question_intent and about["about_cues"].search(plain))
-    if not asks or about["present"].search(plain):
+    if not asks:
         return False
     personal = not rules.personal.isdisjoint(rules.info_phrases.sub(" ", plain).split())
-    return not personal or about["hypothetical"].search(plain) is not None
+    if about["present"].search(plain):   # "why is my dad suddenly confused": a report
+        return not personal and hypothetical
+    return not personal or hypothetical
 
 
 def _sentence_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
@@ -519,6 +544,13 @@ def _someone_else(norm: str, start: int, end: int, rules: _Rules) -> bool:
 def _young_child(norm: str, start: int, end: int, rules: _Rules) -> bool:
     """Wetting and soiling are ordinary for a baby or toddler named in the same clause."""
     return rules.regex("young_children").search(norm, *_clause_bounds(norm, start, end)) \
+        is not None
+
+
+def _developing(norm: str, start: int, end: int, rules: _Rules) -> bool:
+    """Not talking or walking yet is a stage, not a sign ("the baby can't walk yet", "she's
+    learning to talk and mixes up her words"): a developing cue in the same sentence."""
+    return rules.regex("developing").search(norm, *_sentence_bounds(norm, start, end)) \
         is not None
 
 

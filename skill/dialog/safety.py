@@ -73,8 +73,7 @@ def decide(texts, intent: str | None, *, catalogue_topic: bool = False,
                 continue
             suspicion = suspect(text)
             if suspicion is not None and suspicion.flag in CONFIRMABLE_FLAGS \
-                    and suspicion.flag not in assessment.negated \
-                    and suspicion.flag not in assessment.excused:
+                    and suspicion.flag not in assessment.negated:
                 return Decision(CONFIRM, suspicion.flag, assessment)
     return Decision(NONE, None, assessment)
 
@@ -82,9 +81,11 @@ def decide(texts, intent: str | None, *, catalogue_topic: bool = False,
 def _explained(text: str, intent: str | None) -> bool:
     """The rules already know what these words are, so the detector must not ask: a
     question about a sign in general ("can numbness be a sign of something bad?") or an
-    idiom ("I don't know whether I'm coming or going")."""
+    idiom ("I don't know whether I'm coming or going"), or a warning word a trap explained
+    away (a pet, a face on the telly, a baby: `Assessment.excused`)."""
     return triage.asks_about_sign(text, question_intent=intent in triage.QUESTION_INTENTS) \
-        or triage.figure_of_speech(text)
+        or triage.figure_of_speech(text) \
+        or bool(triage.assess(text, question=triage.question_hint(intent)).excused)
 
 
 # ---------------------------------------------------------------- the detector

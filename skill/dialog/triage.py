@@ -182,7 +182,7 @@ class _Rules:
         "figures_of_speech": ("traps", "figures_of_speech"),
         "other_subjects": ("traps", "other_subjects"), "resolved": ("traps", "resolved"),
         "young_children": ("traps", "young_children"),
-        "developing": ("traps", "developing"),
+        "developing": ("traps", "developing"), "on_screen": ("traps", "on_screen"),
     }
     # Flags a brief episode that has passed cancels ("then nothing"): never emergencies.
     RESOLVABLE = frozenset(("mobility", "severe_pain", "continuous_numbness"))
@@ -405,6 +405,7 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
                     _someone_else(norm, start, end, rules) or \
                     (flag == "bladder_bowel" and _young_child(norm, start, end, rules)) or \
                     (flag in rules.DEVELOPING and _developing(norm, start, end, rules)) or \
+                    _on_screen(norm, start, end, rules) or \
                     (flag in rules.RESOLVABLE and _resolved(norm, start, end, rules)):
                 excused[flag] = None
                 continue
@@ -419,7 +420,7 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
             found[flag] = None
             break
 
-    for flag in _duration_flags(norm, rules):
+    for flag in _duration_flags(norm, rules, idioms):
         found[flag] = None
 
     squeezed = "".join(words)
@@ -554,6 +555,13 @@ def _developing(norm: str, start: int, end: int, rules: _Rules) -> bool:
         is not None
 
 
+def _on_screen(norm: str, start: int, end: int, rules: _Rules) -> bool:
+    """A sentence that opens on a screen ("on the soap last night a character's face
+    drooped") tells a story someone watched, not one happening here."""
+    s_start, _ = _sentence_bounds(norm, start, end)
+    return rules.regex("on_screen").match(norm, s_start) is not None
+
+
 def _resolved(norm: str, start: int, end: int, rules: _Rules) -> bool:
     """A brief episode that has passed: a resolution after the sign in its sentence, and
     no long duration named there ("couldn't stand for a few seconds, then it was fine")."""
@@ -562,8 +570,10 @@ def _resolved(norm: str, start: int, end: int, rules: _Rules) -> bool:
         rules.regex("duration").search(norm, s_start, s_end) is None
 
 
-def _duration_flags(norm: str, rules: _Rules) -> list[str]:
-    """Long durations that describe the symptom -> continuous numbness (or recurring)."""
+def _duration_flags(norm: str, rules: _Rules, idioms=()) -> list[str]:
+    """Long durations that describe the symptom -> continuous numbness (or recurring).
+    `idioms`: spans of figures of speech; a duration with no symptom word, in a sentence
+    that holds one, describes the idiom."""
     out: list[str] = []
     for match in rules.regex("duration").finditer(norm):
         start, end = match.span()
@@ -578,6 +588,8 @@ def _duration_flags(norm: str, rules: _Rules) -> list[str]:
             kind, d_start = decider
             if kind != "symptom" or _negated(norm, d_start, end, rules, False):
                 continue
+        elif any(s_start <= lo and hi <= s_end for lo, hi in idioms):
+            continue   # "couldn't get a word out of him all day": the idiom lasted
         if _LONG_UNITS.search(match.group(0)) and \
                 rules.regex("recurrence").search(norm, s_start, s_end) is not None:
             flag = "recurring"

@@ -523,19 +523,26 @@ def test_the_confirmation_slice_is_validated():
         assert state.was_reset and state.safety is None
 
 
-def test_blind_tuning_set_a_holds_its_figures():
-    """Set A is the blind set we tuned on (tests/data/blind/triage/set_a.tsv); set B is the
-    holdout and is only measured (tools/triage_report.py --blind), never asserted."""
+@pytest.mark.parametrize("name, missed, alarms, questions", [
+    ("set_a.tsv", 1, 2, 4),     # 254 texts, 108 ordinary
+    ("set_c.tsv", 3, 4, 8),     # 353 texts, 163 ordinary: issue bars 2/50 and 1 in 5
+])
+def test_blind_tuning_sets_hold_their_figures(name, missed, alarms, questions):
+    """Sets A and C are the blind sets we tuned on (tests/data/blind/triage/); set B is the
+    holdout and is only measured (tools/triage_report.py --blind), never asserted. Red
+    flags reach guidance at once (`missed` may not, at most); ordinary stories raise at
+    most `alarms` alarms and `questions` confirming questions."""
     from skill.dialog import safety
 
-    rows = REPORT.load_blind(ROOT / "tests" / "data" / "blind" / "triage" / "set_a.tsv")
+    rows = REPORT.load_blind(ROOT / "tests" / "data" / "blind" / "triage" / name)
     heard = [(row, safety.decide([row["text"]], None).action) for row in rows]
     emergencies = [a for r, a in heard if r["expected"] == "emergency"]
     urgent = [a for r, a in heard if r["expected"] == "urgent"]
     ordinary = [a for r, a in heard if r["expected"] == "none"]
-    assert emergencies.count("emergency") >= len(emergencies) - 1
-    assert sum(a in ("emergency", "urgent") for a in urgent) >= len(urgent) - 1
-    assert sum(a in ("emergency", "urgent") for a in ordinary) <= 2
+    assert emergencies.count("emergency") + \
+        sum(a in ("emergency", "urgent") for a in urgent) >= len(emergencies + urgent) - missed
+    assert sum(a in ("emergency", "urgent") for a in ordinary) <= alarms
+    assert ordinary.count("confirm") <= questions
 
 
 # ---------------------------------------------------------------- what the new replies say

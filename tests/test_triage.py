@@ -525,7 +525,7 @@ def test_the_confirmation_slice_is_validated():
 
 @pytest.mark.parametrize("name, missed, alarms, questions", [
     ("set_a.tsv", 1, 2, 4),     # 254 texts, 108 ordinary
-    ("set_c.tsv", 3, 4, 8),     # 353 texts, 163 ordinary: issue bars 2/50 and 1 in 5
+    ("set_c.tsv", 4, 4, 8),     # 353 texts, 163 ordinary: issue bars 2/50 and 1 in 5
 ])
 def test_blind_tuning_sets_hold_their_figures(name, missed, alarms, questions):
     """Sets A and C are the blind sets we tuned on (tests/data/blind/triage/); set B is the

@@ -498,6 +498,54 @@ def test_decision_confirms_only_what_the_rules_missed_and_only_once(detector):
     assert safety.decide(["dad seems a bit off"], "StartRoutineIntent").action == "none"
 
 
+def test_the_detector_does_not_ask_about_what_the_rules_explained(detector):
+    """A question about a sign in general, an idiom, or a warning word a trap excused (a
+    pet, a baby, a screen) gets no confirming question; a plain story still does."""
+    from skill.dialog import safety
+
+    detector.update({"bit off": "confusion", "talk": "speech", "wobbl": "mobility"})
+    for text in ["why would someone suddenly go a bit off",
+                 "I'm a bit off and don't know if I'm coming or going this week",
+                 "the dog's back legs keep giving way, he seems a bit off",
+                 "my baby can't talk yet, she's only ten months old"]:
+        assert safety.decide([text], None).action == "none", text
+    assert safety.decide(["grandpa is wobbling about and seems a bit off"],
+                         None).action == "confirm"
+
+
+@pytest.mark.parametrize("text, level", [
+    # families from the set C round, in words of our own
+    ("his mouth is coming down on the right and the eyelid too", "emergency"),
+    ("when she grins only the one side curls up", "emergency"),
+    ("my brother's talking like he's had a skinful but he's stone cold sober", "emergency"),
+    ("gran doesn't know who I am today", "emergency"),
+    ("he keeps asking me what year it is, again and again", "emergency"),
+    ("I've been trying to pee since lunch and nothing, I just can't", "emergency"),
+    ("dad cannae stand up on his own", "urgent"),
+    ("my toes feel like someone is stabbing them with needles", "urgent"),
+    ("the numb patch on my thigh has spread since the weekend", "urgent"),
+    # traps of the same round
+    ("my grandson is learning to walk and keeps falling over", "none"),
+    ("the baby can't talk yet, she's eight months", "none"),
+    ("on the telly last night a man's face drooped and they rushed him in", "none"),
+    ("I could hardly get a word in with my aunt all afternoon", "none"),
+    ("my knees turned to jelly when the results came out", "none"),
+    ("nothing came out of the meeting, as usual", "none"),
+    ("the battery just runs out on my phone", "none"),
+])
+def test_set_c_round_families_and_traps(text, level):
+    assert assess(text).level == level, (text, assess(text))
+
+
+def test_address_words_do_not_hide_a_question_about_a_sign():
+    assert triage.asks_about_sign("alexa, is slurred speech a sign of something serious")
+    assert triage.asks_about_sign("sir what is the symptom of a stroke")
+    assert triage.asks_about_sign("why would someone suddenly lose control of their bladder")
+    assert not triage.asks_about_sign("alexa why is my dad suddenly slurring")
+    assert not triage.asks_about_sign("what do I do, someone suddenly can't move their leg")
+    assert not triage.asks_about_sign("what should I do if someone suddenly can't talk now")
+
+
 def test_a_failing_or_missing_detector_is_a_silent_one():
     from skill.dialog import safety
 

@@ -3,11 +3,12 @@
 
 Why: a rewrite of skill/dialog/triage.py's machinery must not move a single decision.
 This builds a corpus from every labelled phrase in the repository (tests/data/**/*.tsv but
-the blind sets,
-string literals in tests/*.py, every string in tests/transcripts/*.yaml) plus the
-interaction models' samples with each slot filled by labelled phrases, and variants of
-each text (upper case, doubled letters, punctuation), then writes one JSON line per
-(text, question hint) with the full Assessment. Run it against two checkouts and diff:
+the blind sets, which tools/triage_report.py --blind measures; string literals in
+tests/*.py; every string in tests/transcripts/*.yaml) plus the interaction models' samples
+with each slot filled by labelled phrases, and variants of each text (upper case, doubled
+letters, punctuation), then writes one JSON line per (text, question hint) with the full
+Assessment; with --decide, one line per text with what the user hears (safety.decide, the
+detector included). Run it against two checkouts and diff:
 
   python tools/triage_equivalence.py --root /work/wt/base --corpus-root . > before.jsonl
   python tools/triage_equivalence.py --root . > after.jsonl

@@ -388,8 +388,7 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
     else:
         question = bool(question_hint)
     personal = not rules.personal.isdisjoint(rules.info_phrases.sub(" ", plain).split())
-    # Stop words marked once per text ("not" -> "_not"), as the patterns mark them.
-    norm = " ".join("_" + w if w in rules.stop_words else w for w in words)
+    norm = _mark(words, rules)
     found: dict[str, None] = {}
     negated: dict[str, None] = {}
 
@@ -442,12 +441,20 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
                       excused_only)
 
 
+_GENERIC_PRONOUNS = frozenset(("they", "their", "them", "theyre", "themselves", "theirs"))
+
+
 def figure_of_speech(text) -> bool:
     """Does `text` hold an idiom from red_flags.json traps ("I don't know whether I'm coming
     or going", "couldn't get a word out of him")? Then the detector does not ask about it."""
-    norm = " ".join("_" + w if w in _rules().stop_words else w
-                    for w in normalize(text).split(" "))
-    return _rules().regex("figures_of_speech").search(norm) is not None
+    rules = _rules()
+    return rules.regex("figures_of_speech").search(
+        _mark(normalize(text).split(" "), rules)) is not None
+
+
+def _mark(words: list[str], rules: _Rules) -> str:
+    """Stop words marked once per text ("not" -> "_not"), as the patterns mark them."""
+    return " ".join("_" + w if w in rules.stop_words else w for w in words)
 
 
 def asks_about_sign(text, *, question_intent: bool = False) -> bool:
@@ -483,7 +490,12 @@ def asks_about_sign(text, *, question_intent: bool = False) -> bool:
         return False
     personal = not rules.personal.isdisjoint(rules.info_phrases.sub(" ", plain).split())
     if about["present"].search(plain):   # "why is my dad suddenly confused": a report
-        return not personal and hypothetical
+        # ... unless it asks what would happen to anyone ("why would someone suddenly lose
+        # control of their bladder": "their" is someone's); "what do I do, someone
+        # suddenly can't talk" stays a report.
+        words = set(rules.info_phrases.sub(" ", plain).split()) - _GENERIC_PRONOUNS
+        return about["general_present"].match(first) is not None and \
+            about["now"].search(plain) is None and rules.personal.isdisjoint(words)
     return not personal or hypothetical
 
 

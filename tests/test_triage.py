@@ -498,6 +498,54 @@ def test_decision_confirms_only_what_the_rules_missed_and_only_once(detector):
     assert safety.decide(["dad seems a bit off"], "StartRoutineIntent").action == "none"
 
 
+def test_the_detector_does_not_ask_about_what_the_rules_explained(detector):
+    """A question about a sign in general, an idiom, or a warning word a trap excused (a
+    pet, a baby, a screen) gets no confirming question; a plain story still does."""
+    from skill.dialog import safety
+
+    detector.update({"bit off": "confusion", "talk": "speech", "wobbl": "mobility"})
+    for text in ["why would someone suddenly go a bit off",
+                 "I'm a bit off and don't know if I'm coming or going this week",
+                 "the dog's back legs keep giving way, he seems a bit off",
+                 "my baby can't talk yet, she's only ten months old"]:
+        assert safety.decide([text], None).action == "none", text
+    assert safety.decide(["grandpa is wobbling about and seems a bit off"],
+                         None).action == "confirm"
+
+
+@pytest.mark.parametrize("text, level", [
+    # families from the set C round, in words of our own
+    ("his mouth is coming down on the right and the eyelid too", "emergency"),
+    ("when she grins only the one side curls up", "emergency"),
+    ("my brother's talking like he's had a skinful but he's stone cold sober", "emergency"),
+    ("gran doesn't know who I am today", "emergency"),
+    ("he keeps asking me what year it is, again and again", "emergency"),
+    ("I've been trying to pee since lunch and nothing, I just can't", "emergency"),
+    ("dad cannae stand up on his own", "urgent"),
+    ("my toes feel like someone is stabbing them with needles", "urgent"),
+    ("the numb patch on my thigh has spread since the weekend", "urgent"),
+    # traps of the same round
+    ("my grandson is learning to walk and keeps falling over", "none"),
+    ("the baby can't talk yet, she's eight months", "none"),
+    ("on the telly last night a man's face drooped and they rushed him in", "none"),
+    ("I could hardly get a word in with my aunt all afternoon", "none"),
+    ("my knees turned to jelly when the results came out", "none"),
+    ("nothing came out of the meeting, as usual", "none"),
+    ("the battery just runs out on my phone", "none"),
+])
+def test_set_c_round_families_and_traps(text, level):
+    assert assess(text).level == level, (text, assess(text))
+
+
+def test_address_words_do_not_hide_a_question_about_a_sign():
+    assert triage.asks_about_sign("alexa, is slurred speech a sign of something serious")
+    assert triage.asks_about_sign("sir what is the symptom of a stroke")
+    assert triage.asks_about_sign("why would someone suddenly lose control of their bladder")
+    assert not triage.asks_about_sign("alexa why is my dad suddenly slurring")
+    assert not triage.asks_about_sign("what do I do, someone suddenly can't move their leg")
+    assert not triage.asks_about_sign("what should I do if someone suddenly can't talk now")
+
+
 def test_a_failing_or_missing_detector_is_a_silent_one():
     from skill.dialog import safety
 
@@ -523,19 +571,26 @@ def test_the_confirmation_slice_is_validated():
         assert state.was_reset and state.safety is None
 
 
-def test_blind_tuning_set_a_holds_its_figures():
-    """Set A is the blind set we tuned on (tests/data/blind/set_a.tsv); set B is the
-    holdout and is only measured (tools/triage_report.py --blind), never asserted."""
+@pytest.mark.parametrize("name, missed, alarms, questions", [
+    ("set_a.tsv", 1, 2, 4),     # 254 texts, 108 ordinary
+    ("set_c.tsv", 4, 4, 8),     # 353 texts, 163 ordinary: issue bars 2/50 and 1 in 5
+])
+def test_blind_tuning_sets_hold_their_figures(name, missed, alarms, questions):
+    """Sets A and C are the blind sets we tuned on (tests/data/blind/triage/); set B is the
+    holdout and is only measured (tools/triage_report.py --blind), never asserted. Red
+    flags reach guidance at once (`missed` may not, at most); ordinary stories raise at
+    most `alarms` alarms and `questions` confirming questions."""
     from skill.dialog import safety
 
-    rows = REPORT.load_blind(ROOT / "tests" / "data" / "blind" / "set_a.tsv")
+    rows = REPORT.load_blind(ROOT / "tests" / "data" / "blind" / "triage" / name)
     heard = [(row, safety.decide([row["text"]], None).action) for row in rows]
     emergencies = [a for r, a in heard if r["expected"] == "emergency"]
     urgent = [a for r, a in heard if r["expected"] == "urgent"]
     ordinary = [a for r, a in heard if r["expected"] == "none"]
-    assert emergencies.count("emergency") >= len(emergencies) - 1
-    assert sum(a in ("emergency", "urgent") for a in urgent) >= len(urgent) - 1
-    assert sum(a in ("emergency", "urgent") for a in ordinary) <= 2
+    assert emergencies.count("emergency") + \
+        sum(a in ("emergency", "urgent") for a in urgent) >= len(emergencies + urgent) - missed
+    assert sum(a in ("emergency", "urgent") for a in ordinary) <= alarms
+    assert ordinary.count("confirm") <= questions
 
 
 # ---------------------------------------------------------------- what the new replies say

@@ -2,11 +2,13 @@
 """Dump every triage decision over a large corpus, to prove a refactor changes none.
 
 Why: a rewrite of skill/dialog/triage.py's machinery must not move a single decision.
-This builds a corpus from every labelled phrase in the repository (tests/data/**/*.tsv,
-string literals in tests/*.py, every string in tests/transcripts/*.yaml) plus the
-interaction models' samples with each slot filled by labelled phrases, and variants of
-each text (upper case, doubled letters, punctuation), then writes one JSON line per
-(text, question hint) with the full Assessment. Run it against two checkouts and diff:
+This builds a corpus from every labelled phrase in the repository (tests/data/**/*.tsv but
+the blind sets, which tools/triage_report.py --blind measures; string literals in
+tests/*.py; every string in tests/transcripts/*.yaml) plus the interaction models' samples
+with each slot filled by labelled phrases, and variants of each text (upper case, doubled
+letters, punctuation), then writes one JSON line per (text, question hint) with the full
+Assessment; with --decide, one line per text with what the user hears (safety.decide, the
+detector included). Run it against two checkouts and diff:
 
   python tools/triage_equivalence.py --root /work/wt/base --corpus-root . > before.jsonl
   python tools/triage_equivalence.py --root . > after.jsonl
@@ -47,6 +49,8 @@ def corpus(root: Path) -> list[str]:
     texts: list[str] = []
     phrases: list[str] = []
     for path in sorted((root / "tests" / "data").rglob("*.tsv")):
+        if "blind" in path.relative_to(root).parts:   # measured by triage_report.py --blind
+            continue
         for line in path.read_text("utf-8").splitlines():
             text = line.split("\t", 1)[0]
             if text and not text.startswith("#"):
@@ -88,11 +92,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", type=Path, default=HERE, help="checkout whose triage runs")
     parser.add_argument("--corpus-root", type=Path, default=HERE)
+    parser.add_argument("--decide", action="store_true",
+                        help="dump what the user hears (safety.decide, detector included)"
+                             " instead of the rules' assessment")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(args.root.resolve()))
     from skill.dialog import triage
 
     assert Path(triage.__file__).resolve().is_relative_to(args.root.resolve()), triage.__file__
+    if args.decide:
+        from skill.dialog import safety
+
+        for text in corpus(args.corpus_root):
+            decision = safety.decide([text], None)
+            print(json.dumps([text, decision.action, decision.flag]))
+        return 0
     for text in corpus(args.corpus_root):
         for hint in (None, True, False):
             a = triage.assess(text, question=hint)

@@ -13,19 +13,20 @@ preemption rule (`triage.preempting_level`): the level of guidance the user woul
 A red flag that lands in an intent without a slot never reaches triage, and shows up here
 as a miss.
 
-With --blind it plays the blind sets instead (tests/data/blind/set_a.tsv, set_b.tsv:
-text, expected, sign, kind, register; written by people who never saw our data) and
+With --blind it plays the blind sets instead (tests/data/blind/triage/set_a.tsv, set_b.tsv,
+set_c.tsv: text, expected, sign, kind, register; written by people who never saw our data;
+--set set_c for one of them) and
 prints, per set and per sign, what the user would hear: "Call 911 now" (emergency),
 same-day care (urgent), a confirming question, the answer about a sign, or nothing. By
 default straight into the skill's decision (`safety.decide` on the words alone); with
 --nlu-sim through the simulator's NLU, with --nlu-semantic PYTHON through
 /work/shared/tools/semantic_nlu.py run by that interpreter. --root DIR measures another
 checkout (e.g. /work/wt/base for first-contact figures). Set B is the holdout: print its
-figures, never its misses (--misses prints set A's only).
+figures, never its misses (--misses prints the tuning sets' only: A and C).
 
 usage: python tools/triage_report.py [--nlu] [--locale en-GB ...] [--file PATH]
        python tools/triage_report.py --blind [--root DIR] [--nlu-sim] [--nlu-semantic PY]
-                                     [--misses]
+                                     [--misses] [--set set_c]
 tests/test_triage.py asserts the thresholds (100% recall for emergency and urgent).
 """
 
@@ -161,7 +162,7 @@ def print_report(report: Report, show_misses: bool = True) -> None:
 
 # ------------------------------------------------------------------ the blind sets
 
-BLIND = ROOT / "tests" / "data" / "blind"
+BLIND = ROOT / "tests" / "data" / "blind" / "triage"
 HOLDOUT = "set_b.tsv"
 FREE_TEXT_INTENT = None   # straight in: the words alone decide (no carrier, no intent hint)
 
@@ -294,6 +295,8 @@ def _sign_line(label: str, got: list[str]) -> None:
 
 def blind_main(args) -> int:
     sets = sorted(BLIND.glob("set_*.tsv"))
+    if args.set:
+        sets = [path for path in sets if path.stem in args.set or path.name in args.set]
     all_texts = [row["text"] for path in sets for row in load_blind(path)]
     raters = [("straight into the decision", direct_rater)]
     if args.nlu_sim:
@@ -316,7 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, help="the checkout to measure (default: this)")
     parser.add_argument("--nlu-sim", action="store_true")
     parser.add_argument("--nlu-semantic", metavar="PYTHON")
-    parser.add_argument("--misses", action="store_true", help="list set A's misses")
+    parser.add_argument("--misses", action="store_true",
+                        help="list the tuning sets' misses (A, C; never the holdout B)")
+    parser.add_argument("--set", action="append", metavar="NAME",
+                        help="only this blind set (set_a, set_b, set_c; repeatable)")
     parser.add_argument("--file", type=Path, default=DATA)
     parser.add_argument("--nlu", action="store_true", help="also rate through the simulator NLU")
     parser.add_argument("--locale", action="append", help="locale(s) for --nlu (default: all)")

@@ -69,11 +69,23 @@ def decide(texts, intent: str | None, *, catalogue_topic: bool = False,
         return Decision(ROUTINE, assessment.primary, assessment)
     if may_confirm and (intent in CONFIRMABLE_INTENTS or intent is None):
         for text in texts:
+            if _explained(text, intent):
+                continue
             suspicion = suspect(text)
             if suspicion is not None and suspicion.flag in CONFIRMABLE_FLAGS \
                     and suspicion.flag not in assessment.negated:
                 return Decision(CONFIRM, suspicion.flag, assessment)
     return Decision(NONE, None, assessment)
+
+
+def _explained(text: str, intent: str | None) -> bool:
+    """The rules already know what these words are, so the detector must not ask: a
+    question about a sign in general ("can numbness be a sign of something bad?") or an
+    idiom ("I don't know whether I'm coming or going"), or a warning word a trap explained
+    away (a pet, a face on the telly, a baby: `Assessment.excused`)."""
+    return triage.asks_about_sign(text, question_intent=intent in triage.QUESTION_INTENTS) \
+        or triage.figure_of_speech(text) \
+        or bool(triage.assess(text, question=triage.question_hint(intent)).excused)
 
 
 # ---------------------------------------------------------------- the detector

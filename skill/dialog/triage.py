@@ -58,6 +58,8 @@ class Assessment:
     level    -- "emergency", "urgent", "routine" or "none" (the most serious flag found).
     flags    -- red flags found, most serious first (ids from red_flags.json).
     negated  -- flags mentioned but clearly negated ("no bladder problems").
+    excused  -- flags matched but explained away by a trap (an idiom, a pet or a face on the
+                telly, a baby, an episode that passed): the detector must not ask about them.
     question -- the text reads as a question.
     personal -- it talks about a person (I, my, he, my mum...), not a topic in general.
 
@@ -65,13 +67,13 @@ class Assessment:
     at import, and this module is on the Lambda cold-start path.
     """
 
-    __slots__ = ("level", "flags", "negated", "question", "personal")
+    __slots__ = ("level", "flags", "negated", "question", "personal", "excused")
 
     def __init__(self, level: str = NONE, flags=(), negated=(), question: bool = False,
-                 personal: bool = False):
+                 personal: bool = False, excused=()):
         for name, value in (("level", level), ("flags", tuple(flags)),
                             ("negated", tuple(negated)), ("question", bool(question)),
-                            ("personal", bool(personal))):
+                            ("personal", bool(personal)), ("excused", tuple(excused))):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
@@ -180,9 +182,12 @@ class _Rules:
         "figures_of_speech": ("traps", "figures_of_speech"),
         "other_subjects": ("traps", "other_subjects"), "resolved": ("traps", "resolved"),
         "young_children": ("traps", "young_children"),
+        "developing": ("traps", "developing"), "on_screen": ("traps", "on_screen"),
     }
     # Flags a brief episode that has passed cancels ("then nothing"): never emergencies.
     RESOLVABLE = frozenset(("mobility", "severe_pain", "continuous_numbness"))
+    # Signs that are a stage of growing up in a small child ("the baby can't walk yet").
+    DEVELOPING = frozenset(("speech", "mobility"))
 
     def __init__(self, data: dict):
         self.data = data
@@ -383,8 +388,7 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
     else:
         question = bool(question_hint)
     personal = not rules.personal.isdisjoint(rules.info_phrases.sub(" ", plain).split())
-    # Stop words marked once per text ("not" -> "_not"), as the patterns mark them.
-    norm = " ".join("_" + w if w in rules.stop_words else w for w in words)
+    norm = _mark(words, rules)
     found: dict[str, None] = {}
     negated: dict[str, None] = {}
 
@@ -399,6 +403,8 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
             if any(lo < end and start < hi for lo, hi in idioms) or \
                     _someone_else(norm, start, end, rules) or \
                     (flag == "bladder_bowel" and _young_child(norm, start, end, rules)) or \
+                    (flag in rules.DEVELOPING and _developing(norm, start, end, rules)) or \
+                    _on_screen(norm, start, end, rules) or \
                     (flag in rules.RESOLVABLE and _resolved(norm, start, end, rules)):
                 excused[flag] = None
                 continue
@@ -413,7 +419,7 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
             found[flag] = None
             break
 
-    for flag in _duration_flags(norm, rules):
+    for flag in _duration_flags(norm, rules, idioms):
         found[flag] = None
 
     squeezed = "".join(words)
@@ -426,11 +432,29 @@ def _assess_plain(text: str, plain: str, question_hint: bool | None) -> Assessme
         for flag in rules.question_sensitive:
             found.pop(flag, None)
 
+    excused_only = tuple(f for f in excused if f not in found)
     if not found:
-        return Assessment(NONE, (), tuple(negated), question, personal)
+        return Assessment(NONE, (), tuple(negated), question, personal, excused_only)
     flags = sorted(found, key=rules.flag_rank.__getitem__)
     return Assessment(rules.levels[flags[0]], flags,
-                      tuple(f for f in negated if f not in found), question, personal)
+                      tuple(f for f in negated if f not in found), question, personal,
+                      excused_only)
+
+
+_GENERIC_PRONOUNS = frozenset(("they", "their", "them", "theyre", "themselves", "theirs"))
+
+
+def figure_of_speech(text) -> bool:
+    """Does `text` hold an idiom from red_flags.json traps ("I don't know whether I'm coming
+    or going", "couldn't get a word out of him")? Then the detector does not ask about it."""
+    rules = _rules()
+    return rules.regex("figures_of_speech").search(
+        _mark(normalize(text).split(" "), rules)) is not None
+
+
+def _mark(words: list[str], rules: _Rules) -> str:
+    """Stop words marked once per text ("not" -> "_not"), as the patterns mark them."""
+    return " ".join("_" + w if w in rules.stop_words else w for w in words)
 
 
 def asks_about_sign(text, *, question_intent: bool = False) -> bool:
@@ -450,15 +474,29 @@ def asks_about_sign(text, *, question_intent: bool = False) -> bool:
     clauses = [c.strip() for c in re.split(r" [.,] ", plain) if c.strip()]
     if not clauses:
         return False
+    while clauses and (address := about["address_words"].match(clauses[0])):
+        clauses[0] = clauses[0][address.end():].strip()   # "alexa, what is ...", "sir ..."
+        if not clauses[0]:
+            clauses.pop(0)
+    if not clauses:
+        return False
     first = clauses[0]
     if about["lead_ins"].fullmatch(first) and len(clauses) > 1:
         first = clauses[1]
+    hypothetical = about["hypothetical"].search(plain) is not None
     asks = rules.question_start.match(first) or (
         question_intent and about["about_cues"].search(plain))
-    if not asks or about["present"].search(plain):
+    if not asks:
         return False
     personal = not rules.personal.isdisjoint(rules.info_phrases.sub(" ", plain).split())
-    return not personal or about["hypothetical"].search(plain) is not None
+    if about["present"].search(plain):   # "why is my dad suddenly confused": a report
+        # ... unless it asks what would happen to anyone ("why would someone suddenly lose
+        # control of their bladder": "their" is someone's); "what do I do, someone
+        # suddenly can't talk" stays a report.
+        words = set(rules.info_phrases.sub(" ", plain).split()) - _GENERIC_PRONOUNS
+        return about["general_present"].match(first) is not None and \
+            about["now"].search(plain) is None and rules.personal.isdisjoint(words)
+    return not personal or hypothetical
 
 
 def _sentence_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
@@ -522,6 +560,20 @@ def _young_child(norm: str, start: int, end: int, rules: _Rules) -> bool:
         is not None
 
 
+def _developing(norm: str, start: int, end: int, rules: _Rules) -> bool:
+    """Not talking or walking yet is a stage, not a sign ("the baby can't walk yet", "she's
+    learning to talk and mixes up her words"): a developing cue in the same sentence."""
+    return rules.regex("developing").search(norm, *_sentence_bounds(norm, start, end)) \
+        is not None
+
+
+def _on_screen(norm: str, start: int, end: int, rules: _Rules) -> bool:
+    """A sentence that opens on a screen ("on the soap last night a character's face
+    drooped") tells a story someone watched, not one happening here."""
+    s_start, _ = _sentence_bounds(norm, start, end)
+    return rules.regex("on_screen").match(norm, s_start) is not None
+
+
 def _resolved(norm: str, start: int, end: int, rules: _Rules) -> bool:
     """A brief episode that has passed: a resolution after the sign in its sentence, and
     no long duration named there ("couldn't stand for a few seconds, then it was fine")."""
@@ -530,8 +582,10 @@ def _resolved(norm: str, start: int, end: int, rules: _Rules) -> bool:
         rules.regex("duration").search(norm, s_start, s_end) is None
 
 
-def _duration_flags(norm: str, rules: _Rules) -> list[str]:
-    """Long durations that describe the symptom -> continuous numbness (or recurring)."""
+def _duration_flags(norm: str, rules: _Rules, idioms=()) -> list[str]:
+    """Long durations that describe the symptom -> continuous numbness (or recurring).
+    `idioms`: spans of figures of speech; a duration with no symptom word, in a sentence
+    that holds one, describes the idiom."""
     out: list[str] = []
     for match in rules.regex("duration").finditer(norm):
         start, end = match.span()
@@ -546,6 +600,8 @@ def _duration_flags(norm: str, rules: _Rules) -> list[str]:
             kind, d_start = decider
             if kind != "symptom" or _negated(norm, d_start, end, rules, False):
                 continue
+        elif any(s_start <= lo and hi <= s_end for lo, hi in idioms):
+            continue   # "couldn't get a word out of him all day": the idiom lasted
         if _LONG_UNITS.search(match.group(0)) and \
                 rules.regex("recurrence").search(norm, s_start, s_end) is not None:
             flag = "recurring"

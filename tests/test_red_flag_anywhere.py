@@ -60,12 +60,18 @@ def stand_in_detector():
     safety.use_detector(None)
 
 
+TYPED_BUILTINS = {"AMAZON.DURATION", "AMAZON.TIME", "AMAZON.DATE", "AMAZON.NUMBER"}
+
+
 @pytest.fixture(scope="module")
 def slotted_intents():
-    """(intent, slot) for every slot of every intent in the generated model."""
+    """(intent, slot) for every slot of every intent in the generated model that can carry
+    words. Alexa fills AMAZON.DURATION / TIME / DATE / NUMBER slots with typed values
+    ("PT45M", "09:00"), never with what was said, so a phrase cannot arrive in one."""
     model = json.loads((nlu.MODEL_DIR / "en-US.json").read_text("utf-8"))
     intents = model["interactionModel"]["languageModel"]["intents"]
-    pairs = [(i["name"], s["name"]) for i in intents for s in i.get("slots", [])]
+    pairs = [(i["name"], s["name"]) for i in intents for s in i.get("slots", [])
+             if s["type"] not in TYPED_BUILTINS]
     assert len(pairs) >= 6 and ("SymptomStoryIntent", "description") in pairs
     return pairs
 

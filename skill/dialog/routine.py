@@ -27,6 +27,7 @@ import re
 import time
 from typing import Any
 
+from skill.content import spoken
 from skill.datafiles import read_json
 from skill.dialog import prompts as core_prompts
 from skill.dialog import ssml
@@ -131,7 +132,7 @@ def normalize_variant(value: str | None) -> str | None:
     """A slot value (id, name or what was heard) -> a known variant id, or None."""
     if not value:
         return None
-    text = value.strip().lower()
+    text = spoken.fold(value).strip()
     if text in variants():
         return text
     for variant in variants():

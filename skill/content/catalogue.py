@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,6 @@ MAX_WORDS = 45
 WORDS_PER_MINUTE = 150
 MAX_SPEECH_SECONDS = 30
 
-_TOPIC_ID = re.compile(r"[a-z]+(?:_[a-z]+)*")
-_PASSAGE_ID = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 # What Alexa accepts in a custom slot value, minus digits (Alexa hears "two", not "2").
 _SLOT_VALUE = re.compile(r"[A-Za-z][A-Za-z .']*")
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
@@ -208,6 +206,27 @@ def _entries(document: Any, key: str, filename: str) -> Sequence[Mapping[str, An
     return document[key]
 
 
+# Each kind of entry: how its ids are spelled, and that rule in words for the error.
+_ID_RULES = {
+    "topic": (re.compile(r"[a-z]+(?:_[a-z]+)*"), "lowercase letters and underscores"),
+    "passage": (re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*"), "lowercase letters, digits and underscores"),
+}
+
+
+def _identified(document: Any, filename: str, kind: str,
+                seen: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+    """Each entry of the document's `<kind>s` list with its checked, unique id, and the
+    words that name it in an error. `seen` is the caller's dict, filled as it goes."""
+    pattern, rule = _ID_RULES[kind]
+    for index, entry in enumerate(_entries(document, kind + "s", filename)):
+        where = f"{filename}: {kind}s[{index}]"
+        entry_id = _text_field(entry, "id", where)
+        where = f"{filename}: {kind} {entry_id!r}"
+        _require(pattern.fullmatch(entry_id) is not None, f"{where}: ids are {rule}")
+        _require(entry_id not in seen, f"{where}: duplicate id")
+        yield entry_id, entry, where
+
+
 def _text_field(entry: Mapping[str, Any], name: str, where: str) -> str:
     value = entry.get(name)
     _require(isinstance(value, str) and value.strip() != "", f'{where}: "{name}" must be a non-empty string')
@@ -229,13 +248,7 @@ def from_documents(passages_doc: Any, topics_doc: Any) -> Catalogue:
     article_lines = {line.strip() for line in article_text().splitlines() if line.strip()}
 
     topics: dict[str, Topic] = {}
-    for index, entry in enumerate(_entries(topics_doc, "topics", "topics.json")):
-        where = f"topics.json: topics[{index}]"
-        topic_id = _text_field(entry, "id", where)
-        where = f"topics.json: topic {topic_id!r}"
-        _require(_TOPIC_ID.fullmatch(topic_id) is not None,
-                 f"{where}: ids are lowercase letters and underscores")
-        _require(topic_id not in topics, f"{where}: duplicate id")
+    for topic_id, entry, where in _identified(topics_doc, "topics.json", "topic", topics):
         topic = Topic(
             id=topic_id,
             name=_text_field(entry, "name", where),
@@ -271,13 +284,7 @@ def from_documents(passages_doc: Any, topics_doc: Any) -> Catalogue:
     passages: list[Passage] = []
     by_id: dict[str, Passage] = {}
     by_topic: dict[str, list[Passage]] = {topic_id: [] for topic_id in topics}
-    for index, entry in enumerate(_entries(passages_doc, "passages", "passages.json")):
-        where = f"passages.json: passages[{index}]"
-        passage_id = _text_field(entry, "id", where)
-        where = f"passages.json: passage {passage_id!r}"
-        _require(_PASSAGE_ID.fullmatch(passage_id) is not None,
-                 f"{where}: ids are lowercase letters, digits and underscores")
-        _require(passage_id not in by_id, f"{where}: duplicate id")
+    for passage_id, entry, where in _identified(passages_doc, "passages.json", "passage", by_id):
         passage = Passage(
             id=passage_id,
             topic=_text_field(entry, "topic", where),

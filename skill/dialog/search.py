@@ -102,6 +102,14 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in query_words(text) if w not in STOPWORDS))
 
 
+def mentioned_topics(text: str) -> list[str]:
+    """Ids of the topics whose name or a synonym appears in `text` as whole words.
+
+    Phrases made only of generic or question words ("why", "numb") don't count.
+    """
+    return catalogue().mentioned_topics(text, counts=_names_a_topic)
+
+
 def _names_a_topic(phrase: str) -> bool:
     return any(w not in GENERIC for w in query_terms(phrase))
 
@@ -145,13 +153,6 @@ class ArticleIndex:
             for t in self._topics
         }
 
-    def mentioned_topics(self, text: str) -> list[str]:
-        """Ids of the topics whose name or a synonym appears in `text` as whole words.
-
-        Phrases made only of generic or question words ("why", "numb") don't count.
-        """
-        return catalogue().mentioned_topics(text, counts=_names_a_topic)
-
     @functools.lru_cache(maxsize=4096)
     def _rows_with(self, term: str) -> frozenset[int]:
         """The rows holding `term` (stemmed by FTS5), cached: words repeat across questions."""
@@ -180,7 +181,7 @@ class ArticleIndex:
         if not any(t not in GENERIC for t in terms):
             return Ranking(None, "empty")
         expression = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        mentioned = self.mentioned_topics(text[:MAX_QUERY_CHARS])
+        mentioned = mentioned_topics(text[:MAX_QUERY_CHARS])
         with self._lock:
             scores = dict(self._db.execute(
                 "SELECT rowid, bm25(docs, ?, ?, ?) AS score FROM docs WHERE docs MATCH ? "

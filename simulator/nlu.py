@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from skill.content import spoken
+
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
 SEARCH_QUERY = "AMAZON.SearchQuery"
 DEFAULT_LOCALE = "en-US"
@@ -92,7 +94,7 @@ _QUOTE_EDGE = re.compile(r"(?:(?<=\s)|^)'+|'+(?=\s|$)")
 
 
 def _clean(text: str) -> str:
-    text = text.replace("’", "'").replace("‘", "'").replace("&", " and ").lower()
+    text = spoken.fold(text.replace("&", " and "))
     text = _DIGITS.sub(lambda m: f" {number_words(int(m.group()))} ", text)
     text = text.replace(".", "")  # "m.s." and "ms" are the same spoken word
     text = _NOT_WORD.sub(" ", text)

@@ -26,6 +26,8 @@ import re
 import sys
 from pathlib import Path
 
+from skill.content import spoken
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES_FILE = "locales.json"
 TOPIC_TYPE = "TOPIC"
@@ -63,7 +65,7 @@ def _read_json(path: Path) -> dict:
 
 def normalized(sample: str) -> str:
     """The form Alexa compares samples in: case and spacing do not make a sample different."""
-    return " ".join(sample.lower().split())
+    return " ".join(spoken.fold(sample).split())
 
 
 def build_models(root: Path = ROOT) -> dict[str, dict]:
@@ -284,7 +286,7 @@ def lint_key(sample: str, slots: dict[str, str]) -> str:
     def slot_type(match: re.Match) -> str:
         return f" <{slots.get(match.group(1), match.group(1)).lower()}> "
 
-    text = _SLOT.sub(slot_type, sample.lower())
+    text = _SLOT.sub(slot_type, spoken.fold(sample))
     words = re.sub(r"[^a-z0-9<>.' ]+", " ", text).replace("'", "").split()
     return " ".join(w for w in words if w not in FILLER_WORDS)
 

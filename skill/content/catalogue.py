@@ -15,11 +15,11 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from skill.content import article_text, is_verbatim_excerpt, normalize_whitespace
+from skill.content import article_text, is_verbatim_excerpt, normalize_whitespace, spoken
 from skill.datafiles import read_text
 
 # Style limits: a spoken answer longer than this loses the listener. Checked by the tests.
@@ -27,12 +27,9 @@ MAX_WORDS = 45
 WORDS_PER_MINUTE = 150
 MAX_SPEECH_SECONDS = 30
 
-_TOPIC_ID = re.compile(r"[a-z]+(?:_[a-z]+)*")
-_PASSAGE_ID = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
 # What Alexa accepts in a custom slot value, minus digits (Alexa hears "two", not "2").
 _SLOT_VALUE = re.compile(r"[A-Za-z][A-Za-z .']*")
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _ARTICLES = ("the", "a", "an")
 # Words people wrap around a topic name ("tell me about sciatica"). Tried only when the
 # whole phrase matched nothing, so a synonym such as "what is it" still wins.
@@ -83,22 +80,10 @@ def word_count(text: str) -> int:
 
 
 def normalize_phrase(phrase: str) -> str:
-    """The form in which spoken phrases and synonyms are compared.
-
-    Speech recognition varies in case, punctuation and spacing, and spells abbreviations
-    either "MS" or "m. s.", so letters spoken one at a time are joined back together.
-    """
-    text = _NON_ALNUM.sub(" ", phrase.lower().replace("’", "").replace("'", ""))
-    words: list[str] = []
-    run: list[str] = []
-    for word in text.split():
-        if len(word) == 1 and word.isalpha():
-            run.append(word)
-            continue
-        words.extend(["".join(run)] if len(run) > 1 else run)
-        run = []
-        words.append(word)
-    words.extend(["".join(run)] if len(run) > 1 else run)
+    """The form in which a whole spoken phrase is compared with a topic name or heading:
+    the spoken words (`spoken.words`), spelled letters joined ("m. s." -> "ms"), and a
+    leading "the"/"a"/"an" dropped, since people add or leave it out."""
+    words = spoken.join_spelled(spoken.words(phrase)).split()
     if len(words) > 1 and words[0] in _ARTICLES:
         words = words[1:]
     return " ".join(words)
@@ -131,6 +116,10 @@ class Catalogue:
     topics: dict[str, Topic]
     _passages_by_id: dict[str, Passage] = field(repr=False)
     _passages_by_topic: dict[str, tuple[Passage, ...]] = field(repr=False)
+    # The phrase index: every topic name and synonym as heard (`spoken.tokens`), with the
+    # topics it names. Both lookups below work from it: `find_topic` for a whole phrase,
+    # `mentioned_topics` for phrases inside a longer text.
+    _phrases: dict[str, frozenset[str]] = field(repr=False)
     _lookup: dict[str, str] = field(repr=False)
     _first_by_section: dict[str, Passage] = field(repr=False, default_factory=dict)
 
@@ -147,15 +136,15 @@ class Catalogue:
         """In "tell me more" order; empty for an unknown topic rather than an error."""
         return self._passages_by_topic.get(topic_id, ())
 
-    def find_topic(self, spoken: str | None) -> Topic | None:
+    def find_topic(self, phrase: str | None) -> Topic | None:
         """The topic a listener named, however the recogniser spelled it; None if unsure.
 
         Only whole-phrase matches count: guessing a topic from one word of a longer
         question is the search ranker's job, and a wrong guess here would pre-empt it.
         """
-        if not spoken:
+        if not phrase:
             return None
-        key = normalize_phrase(spoken)
+        key = normalize_phrase(phrase)
         for candidate in (key, _strip_wrapping(key)):
             if not candidate:
                 continue
@@ -164,16 +153,39 @@ class Catalogue:
                 return self.topics[topic_id]
         return None
 
-    def find_section(self, spoken: str | None) -> Passage | None:
+    @functools.cached_property
+    def _mentions(self) -> re.Pattern:
+        """One alternation over every phrase, longest first, on word boundaries: a single
+        regex scan of a question instead of hundreds of substring tests. Built on first use."""
+        alternation = "|".join(re.escape(p) for p in sorted(self._phrases, key=len, reverse=True))
+        return re.compile(rf"(?<![a-z0-9'])(?:{alternation})(?![a-z0-9'])")
+
+    def mentioned_topics(self, text: str, counts: Callable[[str], bool] | None = None) -> list[str]:
+        """Ids of the topics whose name or a synonym appears in `text` as whole words.
+
+        `counts(phrase)` says whether a phrase found may name its topic (the ranker leaves
+        out phrases made only of generic words such as "numb").
+        """
+        heard = " ".join(spoken.tokens(text))
+        found_ids: set[str] = set()
+        position = 0
+        while (found := self._mentions.search(heard, position)) is not None:
+            if counts is None or counts(found.group(0)):
+                found_ids |= self._phrases[found.group(0)]
+            # Overlapping mentions count too ("blood sugar" inside "high blood sugar").
+            position = found.start() + 1
+        return sorted(found_ids)
+
+    def find_section(self, phrase: str | None) -> Passage | None:
         """The first passage under the article heading a listener named ("tell me about
         when to seek medical advice"); None if the words are not a heading.
 
         Headings are the article's own names for its parts, and every card shows one, so
         people repeat them; a heading that is also a topic name is found by `find_topic`.
         """
-        if not spoken:
+        if not phrase:
             return None
-        key = normalize_phrase(spoken)
+        key = normalize_phrase(phrase)
         for candidate in (key, _strip_wrapping(key)):
             passage = self._first_by_section.get(candidate)
             if passage is not None:
@@ -192,6 +204,27 @@ def _entries(document: Any, key: str, filename: str) -> Sequence[Mapping[str, An
     for index, entry in enumerate(document[key]):
         _require(isinstance(entry, Mapping), f"{filename}: {key}[{index}] is not an object")
     return document[key]
+
+
+# Each kind of entry: how its ids are spelled, and that rule in words for the error.
+_ID_RULES = {
+    "topic": (re.compile(r"[a-z]+(?:_[a-z]+)*"), "lowercase letters and underscores"),
+    "passage": (re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*"), "lowercase letters, digits and underscores"),
+}
+
+
+def _identified(document: Any, filename: str, kind: str,
+                seen: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+    """Each entry of the document's `<kind>s` list with its checked, unique id, and the
+    words that name it in an error. `seen` is the caller's dict, filled as it goes."""
+    pattern, rule = _ID_RULES[kind]
+    for index, entry in enumerate(_entries(document, kind + "s", filename)):
+        where = f"{filename}: {kind}s[{index}]"
+        entry_id = _text_field(entry, "id", where)
+        where = f"{filename}: {kind} {entry_id!r}"
+        _require(pattern.fullmatch(entry_id) is not None, f"{where}: ids are {rule}")
+        _require(entry_id not in seen, f"{where}: duplicate id")
+        yield entry_id, entry, where
 
 
 def _text_field(entry: Mapping[str, Any], name: str, where: str) -> str:
@@ -215,13 +248,7 @@ def from_documents(passages_doc: Any, topics_doc: Any) -> Catalogue:
     article_lines = {line.strip() for line in article_text().splitlines() if line.strip()}
 
     topics: dict[str, Topic] = {}
-    for index, entry in enumerate(_entries(topics_doc, "topics", "topics.json")):
-        where = f"topics.json: topics[{index}]"
-        topic_id = _text_field(entry, "id", where)
-        where = f"topics.json: topic {topic_id!r}"
-        _require(_TOPIC_ID.fullmatch(topic_id) is not None,
-                 f"{where}: ids are lowercase letters and underscores")
-        _require(topic_id not in topics, f"{where}: duplicate id")
+    for topic_id, entry, where in _identified(topics_doc, "topics.json", "topic", topics):
         topic = Topic(
             id=topic_id,
             name=_text_field(entry, "name", where),
@@ -235,28 +262,29 @@ def from_documents(passages_doc: Any, topics_doc: Any) -> Catalogue:
                      f"{where}: {phrase!r} is not a valid slot value (letters, spaces, ' and . only)")
         topics[topic_id] = topic
 
+    phrases: dict[str, set[str]] = {}
     lookup: dict[str, str] = {}
     for topic in topics.values():
         for related_id in topic.related:
             _require(related_id in topics, f"topics.json: topic {topic.id!r} relates to unknown topic {related_id!r}")
             _require(related_id != topic.id, f"topics.json: topic {topic.id!r} relates to itself")
-        for phrase in (topic.id.replace("_", " "), topic.name, *topic.synonyms):
-            key = normalize_phrase(phrase)
-            for variant in dict.fromkeys((key, _singular(key))):
-                owner = lookup.setdefault(variant, topic.id)
-                _require(owner == topic.id,
-                         f"topics.json: {phrase!r} of topic {topic.id!r} is ambiguous with topic {owner!r}")
+        for phrase in (topic.name, *topic.synonyms):
+            phrases.setdefault(" ".join(spoken.tokens(phrase)), set()).add(topic.id)
+    # The whole-phrase lookup: the index's phrases in comparison form (and each topic's id,
+    # which arrives from slots and session state), singular too; each must name one topic.
+    named = [(t.id.replace("_", " "), t.id) for t in topics.values()]
+    named += [(phrase, topic_id) for phrase, ids in phrases.items() for topic_id in sorted(ids)]
+    for phrase, topic_id in named:
+        key = normalize_phrase(phrase)
+        for variant in dict.fromkeys((key, _singular(key))):
+            owner = lookup.setdefault(variant, topic_id)
+            _require(owner == topic_id,
+                     f"topics.json: {phrase!r} of topic {topic_id!r} is ambiguous with topic {owner!r}")
 
     passages: list[Passage] = []
     by_id: dict[str, Passage] = {}
     by_topic: dict[str, list[Passage]] = {topic_id: [] for topic_id in topics}
-    for index, entry in enumerate(_entries(passages_doc, "passages", "passages.json")):
-        where = f"passages.json: passages[{index}]"
-        passage_id = _text_field(entry, "id", where)
-        where = f"passages.json: passage {passage_id!r}"
-        _require(_PASSAGE_ID.fullmatch(passage_id) is not None,
-                 f"{where}: ids are lowercase letters, digits and underscores")
-        _require(passage_id not in by_id, f"{where}: duplicate id")
+    for passage_id, entry, where in _identified(passages_doc, "passages.json", "passage", by_id):
         passage = Passage(
             id=passage_id,
             topic=_text_field(entry, "topic", where),
@@ -284,6 +312,7 @@ def from_documents(passages_doc: Any, topics_doc: Any) -> Catalogue:
         topics=topics,
         _passages_by_id=by_id,
         _passages_by_topic={topic_id: tuple(ps) for topic_id, ps in by_topic.items()},
+        _phrases={phrase: frozenset(ids) for phrase, ids in phrases.items()},
         _lookup=lookup,
         _first_by_section=first_by_section,
     )

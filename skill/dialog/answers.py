@@ -180,7 +180,7 @@ def _topic_asked_about(text: str) -> Topic | None:
     asked = _ASKED_ABOUT.match(" ".join(search.query_words(text)))
     if asked is None:
         return None
-    topics = search.index().mentioned_topics(asked.group("rest"))
+    topics = search.mentioned_topics(asked.group("rest"))
     return catalogue().topic(topics[0]) if len(topics) == 1 else None
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 
+from skill.content import spoken
 from skill.datafiles import read_json
 from skill.dialog.state import SessionState
 
@@ -53,10 +54,8 @@ def _families(entries: list) -> tuple[tuple[str, re.Pattern], ...]:
     return tuple((intent, _compiled(pattern)) for intent, pattern in entries)
 
 
-def normalise(text: str) -> str:
-    """Lower case, apostrophes dropped ("didn't" -> "didnt"), other punctuation to spaces."""
-    text = text.lower().replace("\u2019", "'").replace("'", "")
-    return " ".join(re.sub(r"[^a-z0-9 ]+", " ", text).split())
+# The form the patterns of reinterpret.json are written against: "didn't" -> "didnt".
+normalise = spoken.words
 
 
 def _first(families, text: str) -> str | None:

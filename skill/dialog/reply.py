@@ -11,7 +11,7 @@ class Reply:
 
     `speech` and `reprompt` are SSML fragments without the `<speak>` wrapper; build them
     from plain text with `ssml.escape`. A reply that keeps the session open must carry a
-    reprompt; `alexa.render` refuses to send one that does not.
+    reprompt; building one that does not raises ValueError, so it never reaches Alexa.
     `card_title`/`card_text` are plain text for the Alexa app card.
     `screen` is optional data for devices with a screen (APL); voice-only devices ignore it.
     """

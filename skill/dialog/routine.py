@@ -27,6 +27,7 @@ import re
 import time
 from typing import Any
 
+from skill.content import spoken
 from skill.datafiles import read_json
 from skill.dialog import prompts as core_prompts
 from skill.dialog import ssml
@@ -131,7 +132,7 @@ def normalize_variant(value: str | None) -> str | None:
     """A slot value (id, name or what was heard) -> a known variant id, or None."""
     if not value:
         return None
-    text = value.strip().lower()
+    text = spoken.fold(value).strip()
     if text in variants():
         return text
     for variant in variants():
@@ -495,7 +496,8 @@ def remember_position(persistent: dict, state: SessionState, now: float | None =
 def resume_offer(state: SessionState, persistent: Any, now: float | None = None) -> Reply | None:
     """For the LaunchRequest of a returning user: "Want to finish your stretch from step 3
     of 6?" when a recent, unfinished routine is remembered (past step 1); else None.
-    Sets `state.pending` so that "yes" resumes (`accept_resume`) and "no" declines."""
+    Sets `state.pending` so that "yes" resumes (`resume_saved`) and "no" declines
+    (`decline_resume`)."""
     saved = saved_position(persistent, now, data()["resume_within_hours"])
     if saved is None or saved["step"] == 0:
         return None

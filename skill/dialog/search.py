@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import threading
 from dataclasses import dataclass
 
+from skill.content import spoken
 from skill.content.catalogue import Passage, catalogue, question_bank
 
 # Words that carry no topic: question scaffolding and small talk.
@@ -49,7 +49,6 @@ STOPWORDS = frozenset(
 GENERIC = frozenset("""leg legs foot feet numb numbness asleep fall falls falling fell
     sit sits sitting sat sleep sleeping slept dead tingle tingles tingling tingly""".split())
 
-_WORD = re.compile(r"[a-z0-9']+")
 MAX_QUERY_CHARS = 500
 # BM25 weights of the columns: the passage's own words, the questions it answers, and its
 # topic's name and synonyms.
@@ -94,19 +93,25 @@ class Ranking:
 
 
 def query_words(text: str) -> list[str]:
-    """Every word of `text`, lowercased, as the ranker reads it."""
-    return [w.strip("'") for w in _WORD.findall(text.lower()[:MAX_QUERY_CHARS].replace("\u2019", "'"))
-            if w.strip("'")]
+    """Every word of `text` (`spoken.tokens`, at most MAX_QUERY_CHARS), as the ranker reads it."""
+    return [w.strip("'") for w in spoken.tokens(text[:MAX_QUERY_CHARS]) if w.strip("'")]
 
 
 def query_terms(text: str) -> list[str]:
     """The words of `text` worth searching for, lowercased, in order, without duplicates."""
-    terms: list[str] = []
-    for word in _WORD.findall(text.lower()[:MAX_QUERY_CHARS].replace("\u2019", "'")):
-        word = word.strip("'")
-        if word and word not in STOPWORDS and word not in terms:
-            terms.append(word)
-    return terms
+    return list(dict.fromkeys(w for w in query_words(text) if w not in STOPWORDS))
+
+
+def mentioned_topics(text: str) -> list[str]:
+    """Ids of the topics whose name or a synonym appears in `text` as whole words.
+
+    Phrases made only of generic or question words ("why", "numb") don't count.
+    """
+    return catalogue().mentioned_topics(text, counts=_names_a_topic)
+
+
+def _names_a_topic(phrase: str) -> bool:
+    return any(w not in GENERIC for w in query_terms(phrase))
 
 
 class ArticleIndex:
@@ -142,36 +147,11 @@ class ArticleIndex:
                 self._db.execute("INSERT INTO questions(rowid, body) VALUES (?, ?)",
                                  (len(self._question_doc) - 1, question))
         self._documents = len(rows)
-        # One alternation over every topic phrase, longest first, matched on word
-        # boundaries: a single regex scan per question instead of ~450 substring tests.
         self._topics = list(cat.topics.values())
-        self._phrase_topics: dict[str, set[str]] = {}
-        for topic in self._topics:
-            for phrase in (topic.name, *topic.synonyms):
-                words = " ".join(_WORD.findall(phrase.lower()))
-                if any(w not in GENERIC for w in query_terms(words)):
-                    self._phrase_topics.setdefault(words, set()).add(topic.id)
-        alternation = "|".join(re.escape(p) for p in sorted(self._phrase_topics, key=len,
-                                                              reverse=True))
-        self._mentions = re.compile(rf"(?<![a-z0-9'])(?:{alternation})(?![a-z0-9'])")
         self._topic_rows = {
             t.id: [i for i, p in enumerate(self._passages) if p.topic == t.id]
             for t in self._topics
         }
-
-    def mentioned_topics(self, text: str) -> list[str]:
-        """Ids of the topics whose name or a synonym appears in `text` as whole words.
-
-        Phrases made only of generic or question words ("why", "numb") don't count.
-        """
-        words = " ".join(_WORD.findall(text.lower().replace("\u2019", "'")))
-        found_ids: set[str] = set()
-        position = 0
-        while (found := self._mentions.search(words, position)) is not None:
-            found_ids |= self._phrase_topics[found.group(0)]
-            # Overlapping mentions count too ("blood sugar" inside "high blood sugar").
-            position = found.start() + 1
-        return sorted(found_ids)
 
     @functools.lru_cache(maxsize=4096)
     def _rows_with(self, term: str) -> frozenset[int]:
@@ -201,7 +181,7 @@ class ArticleIndex:
         if not any(t not in GENERIC for t in terms):
             return Ranking(None, "empty")
         expression = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-        mentioned = self.mentioned_topics(text[:MAX_QUERY_CHARS])
+        mentioned = mentioned_topics(text[:MAX_QUERY_CHARS])
         with self._lock:
             scores = dict(self._db.execute(
                 "SELECT rowid, bm25(docs, ?, ?, ?) AS score FROM docs WHERE docs MATCH ? "

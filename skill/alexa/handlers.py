@@ -53,7 +53,7 @@ def _reinterpreted(handler_input: HandlerInput) -> str | None:
 
             intent = get_intent_name(handler_input)
             if intent in _reinterpret().FREE_TEXT_INTENTS and \
-                    safety_handlers.decision(handler_input)[0] == "none":
+                    not safety_handlers.decision(handler_input).preempts:
                 texts = [v.raw or v.name for v in slot_values(handler_input).values()]
                 meaning = _reinterpret().meaning(get_state(handler_input), intent,
                                                  [t for t in texts if t])

@@ -14,7 +14,7 @@ must do.
 NLUs (--nlu, comma separated):
   straight  no NLU: the intent the row's label names, sent as is (separates the backend's
             gaps from the model's)
-  sim       the simulator's whole-sample matcher (`skill.hosting.nlu`), the exact-match view
+  sim       the simulator's whole-sample matcher (`simulator.nlu`), the exact-match view
   sem       /work/shared/tools/semantic_nlu.py (sentence embeddings), the statistical stand-in
             (needs its venv: bash /work/shared/tools/setup.sh)
   va        /work/shared/tools/va_client.js (virtual-alexa, whole-sample matching), talking to
@@ -90,7 +90,7 @@ def model_path(root: Path, locale: str = LOCALE) -> Path:
 
 
 def resolve_sim(texts: list[str], root: Path) -> list[tuple[str, dict]]:
-    from skill.hosting import nlu
+    nlu = simulator_module("nlu")
 
     resolver = nlu.load_resolver(LOCALE, str(model_path(root).parent))
     out = []
@@ -101,7 +101,7 @@ def resolve_sim(texts: list[str], root: Path) -> list[tuple[str, dict]]:
 
 
 def resolve_sem(texts: list[str], root: Path) -> list[tuple[str, dict]]:
-    from skill.hosting import nlu
+    nlu = simulator_module("nlu")
 
     model = model_path(root)
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
@@ -177,6 +177,17 @@ def resolve_straight(labels: list[str], table: dict) -> list[tuple[str, dict]]:
 # ----------------------------------------------------------------------------- playing
 
 
+def simulator_module(name: str):
+    """The simulator's `name` module from the checkout on sys.path: `simulator/` now,
+    `skill/hosting/` in older checkouts (first-contact figures come from those)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"simulator.{name}")
+    except ModuleNotFoundError:
+        return importlib.import_module(f"skill.hosting.{name}")
+
+
 class Player:
     """One simulated user per row, on the real lambda_handler, session-only memory."""
 
@@ -186,7 +197,7 @@ class Player:
         sys.path.insert(0, str(root / "lambda"))
         sys.path.insert(0, str(root))
         from lambda_function import lambda_handler
-        from skill.hosting.envelopes import Envelopes
+        Envelopes = simulator_module("envelopes").Envelopes
 
         self.handler = lambda_handler
         self.Envelopes = Envelopes
@@ -327,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=HERE, help="the checkout to play")
     parser.add_argument("--nlu", default="straight,sim,sem")
     parser.add_argument("--parts", default="a,b")
-    parser.add_argument("--misses", choices=["a"], help="list the misses of the tuning part")
+    parser.add_argument("--misses", choices=["a", "c"],
+                        help="list the misses of a tuning part (never of the holdout, b)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     root = args.root.resolve()
@@ -337,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         for nlu_name in args.nlu.split(","):
             result = evaluate(root, nlu_name, part, player)
             table[f"{part} {nlu_name}"] = summary(result["rows"])
-            if args.misses == part == "a":
+            if args.misses == part != "b":
                 for row in result["rows"]:
                     if not row["ok"]:
                         print(f"MISS {nlu_name} {row['context']:7} {row['label']:12} "

@@ -66,6 +66,7 @@ HELP = """Type what you would say to Alexa, one utterance per line.
   (empty line)                     silence: Alexa repeats the reprompt; twice ends the session
   exit                             end the session (SessionEndedRequest)
   /intent Name [slot=value ...]    send an exact intent (/intent alone lists them)
+  /permission accepted|denied|unanswered   answer the skill's reminders permission request
   /launch                          open the skill (LaunchRequest)
   /new                             end the session; the next line starts a new one
   /forget                          erase the skill's memory of you (first-time welcome)
@@ -250,6 +251,13 @@ class Chat:
             erased = self.forget() if self.forget else False
             self._say("  (memory erased: the next session starts as for a new user)" if erased
                       else "  (nothing to forget: no memory yet)")
+        elif command == "/permission" and args:  # Alexa's answer to "AskFor" (reminders)
+            status = {"accepted": "ACCEPTED", "denied": "DENIED"}.get(args[0].lower(),
+                                                                      "NOT_ANSWERED")
+            self.alexa.reminders_granted = self.alexa.reminders_granted or status == "ACCEPTED"
+            self._say(f"  -> Connections.Response AskFor {status}")
+            self._send(self.alexa.connections_response("AskFor", {
+                "permissionScope": "alexa::alerts:reminders:skill:readwrite", "status": status}))
         elif command == "/intent" and not args:
             self._say("  intents in the model: " + ", ".join(sorted(self.resolver.intents)))
         elif command == "/intent":
@@ -373,6 +381,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="append every request and response envelope to FILE (JSON lines)")
     parser.add_argument("--user", default=CHAT_USER_ID, metavar="USER_ID",
                         help="the simulated Alexa user id (memory is per user)")
+    parser.add_argument("--grant-reminders", action="store_true",
+                        help="pretend the reminders permission is granted")
+    parser.add_argument("--api-endpoint", default=None, metavar="URL",
+                        help="where the skill's Alexa API calls go (e.g. the loopback "
+                             "stand-in: python tests/reminders_api.py)")
     return parser
 
 
@@ -391,7 +404,9 @@ def main(argv: list[str] | None = None, *, handler: Handler | None = None,
     resolver = nlu.load_resolver(args.locale, model_dir)
     application_id = os.environ.get("SKILL_ID") or nlu.DEFAULT_SKILL_ID
     envelopes = Envelopes(locale=args.locale, user_id=args.user,
-                          application_id=application_id, screen=args.screen)
+                          application_id=application_id, screen=args.screen,
+                          reminders_granted=args.grant_reminders,
+                          **({"api_endpoint": args.api_endpoint} if args.api_endpoint else {}))
     chat = Chat(handler, resolver, envelopes, out, Speaker(args.locale, args.speak, sys.stderr),
                 trace=args.trace, forget=lambda: forget(db, args.user))
     interactive = stdin.isatty()

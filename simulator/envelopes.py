@@ -17,6 +17,11 @@ After a response that ends the session (or after `session_ended`), the next requ
 a new session automatically (same user, new `sessionId`, no attributes), as Alexa does;
 `new_session()` forces that. `slots` are the `intent.slots` JSON (for example from
 `nlu.request_slots`), or plain `{name: value}` strings for slots without entity resolution.
+
+For movement reminders, `api_endpoint` (and `api_access_token`) say where the skill's API
+calls go (a loopback stand-in in tests), `reminders_granted=True` pretends the person has
+granted the reminders permission (a consent token in `user.permissions`), and
+`connections_response` is Alexa's answer to the skill's permission request.
 """
 
 from __future__ import annotations
@@ -53,13 +58,18 @@ class Envelopes:
 
     def __init__(self, locale: str = "en-US", user_id: str = DEFAULT_USER_ID,
                  application_id: str = DEFAULT_SKILL_ID, screen: bool = False, *,
-                 device_id: str | None = None, clock: Callable[[], str] = _now_iso):
+                 device_id: str | None = None, clock: Callable[[], str] = _now_iso,
+                 api_endpoint: str = API_ENDPOINT, api_access_token: str = "simulated-token",
+                 reminders_granted: bool = False):
         self.locale = locale
         self.user_id = user_id
         self.application_id = application_id
         self.screen = screen
         self.device_id = device_id or "amzn1.ask.device.SIMULATED-" + uuid.uuid4().hex.upper()
         self._clock = clock
+        self.api_endpoint = api_endpoint
+        self.api_access_token = api_access_token
+        self.reminders_granted = reminders_granted
         self.session_id = ""
         self.attributes: dict = {}
         self.is_new = True
@@ -108,6 +118,15 @@ class Envelopes:
             intent["slots"] = {}
         return self._envelope({"type": "IntentRequest", "intent": intent})
 
+    def connections_response(self, name: str = "AskFor", payload: dict | None = None,
+                             code: str = "200", token: str = "") -> dict:
+        """Alexa's `Connections.Response` to a `Connections.SendRequest` (e.g. the answer to
+        "AskFor" permission: payload {"permissionScope": ..., "status": "ACCEPTED"})."""
+        return self._envelope({"type": "Connections.Response", "name": name,
+                               "status": {"code": code, "message": "OK" if code == "200"
+                                          else "simulated failure"},
+                               "payload": payload or {}, "token": token})
+
     def session_ended(self, reason: str = "USER_INITIATED", error: dict | None = None) -> dict:
         """A SessionEndedRequest; the session is over afterwards (the skill cannot answer).
 
@@ -148,12 +167,14 @@ class Envelopes:
             "locale": self.locale,
         }
         application = {"applicationId": self.application_id}
-        user = {"userId": self.user_id}
+        user: dict[str, Any] = {"userId": self.user_id}
+        if self.reminders_granted:
+            user["permissions"] = {"consentToken": "simulated-consent-token"}
         device: dict[str, Any] = {"deviceId": self.device_id, "supportedInterfaces": {}}
         if self.screen:
             device["supportedInterfaces"] = copy.deepcopy(APL_INTERFACE)
         system = {"application": application, "user": user, "device": device,
-                  "apiEndpoint": API_ENDPOINT, "apiAccessToken": "simulated-token"}
+                  "apiEndpoint": self.api_endpoint, "apiAccessToken": self.api_access_token}
         context: dict[str, Any] = {"System": system}
         if self.screen:
             context["Viewport"] = copy.deepcopy(APL_VIEWPORT)

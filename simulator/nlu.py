@@ -461,9 +461,10 @@ def request_slots(resolution: Resolution, skill_id: str = DEFAULT_SKILL_ID) -> d
         out[name] = {"name": name, "confirmationStatus": "NONE"}
     for name, slot in resolution.slots.items():
         slot_type = slot.get("type") or resolution.slot_types.get(name, SEARCH_QUERY)
-        entry = {"name": name, "value": slot["value"], "confirmationStatus": "NONE",
+        value = alexa_builtin_value(slot_type, slot["value"])
+        entry = {"name": name, "value": value, "confirmationStatus": "NONE",
                  "source": "USER"}
-        simple = {"type": "Simple", "value": slot["value"]}
+        simple = {"type": "Simple", "value": value}
         if not slot_type.startswith("AMAZON."):
             resolutions = _resolutions(slot.get("matches", []), slot_type, skill_id)
             entry["resolutions"] = resolutions
@@ -471,6 +472,30 @@ def request_slots(resolution: Resolution, skill_id: str = DEFAULT_SKILL_ID) -> d
         entry["slotValue"] = simple
         out[name] = entry
     return out
+
+
+_PARTS_OF_DAY = {"morning": "MO", "afternoon": "AF", "evening": "EV", "night": "NI"}
+
+
+def alexa_builtin_value(slot_type: str, heard: str) -> str:
+    """The value Alexa sends for what was heard: AMAZON.DURATION as ISO 8601 ("forty five
+    minutes" -> "PT45M"), AMAZON.TIME as "HH:MM" or a part of the day ("afternoon" -> "AF");
+    anything else, or what cannot be read, as heard. (A bare "thirty minutes" in a slot is
+    not what Alexa sends, and triage would rightly read it as numbness lasting that long.)"""
+    if slot_type not in ("AMAZON.DURATION", "AMAZON.TIME"):
+        return heard
+    from skill.dialog import reminders  # the same readers the skill uses for typed values
+
+    if slot_type == "AMAZON.DURATION":
+        minutes = reminders.parse_duration(heard)
+        if not minutes:
+            return heard
+        return f"PT{minutes // 60}H" if minutes % 60 == 0 else f"PT{minutes}M"
+    words = heard.lower().split()
+    if words and words[-1] in _PARTS_OF_DAY:
+        return _PARTS_OF_DAY[words[-1]]
+    clock = reminders.parse_clock(heard)
+    return f"{clock[0] // 60:02d}:{clock[0] % 60:02d}" if clock else heard
 
 
 def _resolutions(matches: list[dict], slot_type: str, skill_id: str) -> dict:

@@ -195,7 +195,7 @@ def decide(texts: list[str], intent: str | None, topic: bool = False) -> tuple[s
 
 
 def simulator_rater(locale: str = "en-US"):
-    from skill.hosting import nlu
+    from simulator import nlu
 
     resolver = nlu.load_resolver(locale)
 

@@ -7,6 +7,8 @@ can handle a request wins:
 1. safety  -- red flags preempt everything, in every state;
 2. doctor check and 3. stretch routine -- they own the turn while the user is inside them;
 4. core answers and built-ins; 5. catch-alls for anything left.
+Movement reminders come right after safety: their intents and Alexa's answer to a
+permission request (Connections.Response) belong to nobody else, in any state.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from skill.alexa import (
     doctor_handlers,
     handlers,
     interceptors,
+    reminder_handlers,
     routine_handlers,
     safety_handlers,
 )
@@ -33,6 +36,7 @@ def request_handlers() -> list:
         can_fulfill.CanFulfillIntentRequestHandler(),  # a query, never a conversation turn
         *handlers.FIRST_HANDLERS,
         *safety_handlers.HANDLERS,
+        *reminder_handlers.HANDLERS,
         *doctor_handlers.HANDLERS,
         *routine_handlers.HANDLERS,
         *handlers.CORE_HANDLERS,

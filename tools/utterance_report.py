@@ -54,8 +54,9 @@ STATE_KEY = "pins_and_needles"
 JOB_INTENTS = {
     "why": "WhyLegFallsAsleepIntent", "stretch": "StartRoutineIntent",
     "doctor_check": "DoctorCheckIntent", "help": "AMAZON.HelpIntent",
-    "stop": "AMAZON.StopIntent", "reminder_set": "SetReminderIntent",
-    "reminder_list": "ListRemindersIntent", "reminder_stop": "StopRemindersIntent",
+    "stop": "AMAZON.StopIntent", "reminder_set": "SetMovementRemindersIntent",
+    "reminder_list": "ListMovementRemindersIntent",
+    "reminder_stop": "StopMovementRemindersIntent",
 }
 CONTROL_INTENTS = {
     "next": "AMAZON.NextIntent", "previous": "AMAZON.PreviousIntent",
@@ -250,7 +251,7 @@ def job_done(label: str, intent: str, response: dict, state: dict) -> bool:
     if label == "stop":
         return _ends(response) and speech.startswith("goodbye")
     if label.startswith("reminder"):
-        return "reminder" in intent.lower() and "sorry" not in speech
+        return intent == JOB_INTENTS[label] and "sorry" not in speech
     raise ValueError(label)
 
 

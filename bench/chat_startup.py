@@ -3,7 +3,7 @@
 Runs the simulator in a pseudo-terminal (as a person would, so it takes the interactive
 path), with a fresh memory file, and times from process start to:
 - the first `you> ` prompt;
-- the answer to "open pins and needles" (the next prompt);
+- the answer to "open leg numbness guide" (the next prompt);
 - the process's exit after Ctrl-D;
 and the CPU time (user + system) the whole run took, which a busy machine inflates less
 than the wall-clock figures. Prints the median of a few runs. `--root` measures another checkout (e.g. the base one).
@@ -54,7 +54,7 @@ def one_run(root: Path, python: str) -> tuple[float, float, float, float]:
         seen = bytearray()
         _read_until(fd, PROMPT, seen, 60)
         prompt = time.perf_counter() - started
-        os.write(fd, b"open pins and needles\r")
+        os.write(fd, b"open leg numbness guide\r")
         _read_until(fd, PROMPT, seen, 60)
         launched = time.perf_counter() - started
         os.write(fd, b"\x04")  # Ctrl-D

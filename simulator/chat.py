@@ -8,9 +8,9 @@ that works here is one the interaction model actually contains. The handler is
 `lambda/lambda_function.lambda_handler`, imported from this checkout as Lambda imports it.
 
 What it does with a line:
-- no session open: "open pins and needles" (or "launch", "start", just the name...) sends
-  a LaunchRequest; "ask pins and needles <request>" or any other text starts a new session
-  with that request (a one-shot), as if said after "Alexa, ask pins and needles";
+- no session open: "open leg numbness guide" (or "launch", "start", just the name...) sends
+  a LaunchRequest; "ask leg numbness guide <request>" or any other text starts a new session
+  with that request (a one-shot), as if said after "Alexa, ask leg numbness guide";
 - session open: the text is resolved to an intent; "exit" ends the session (Alexa then
   sends SessionEndedRequest); an empty line is silence: Alexa repeats the reprompt, and a
   second silence closes the session (EXCEEDED_MAX_REPROMPTS);
@@ -60,8 +60,8 @@ CHAT_USER_ID = "amzn1.ask.account.LOCAL-CHAT-USER"
 ESPEAK_VOICES = {"en-US": "en-us", "en-CA": "en-us", "en-GB": "en-gb", "en-AU": "en-gb",
                  "en-IN": "en-gb"}
 HELP = """Type what you would say to Alexa, one utterance per line.
-  open pins and needles            start a session (LaunchRequest)
-  ask pins and needles <request>   start a session with a request (one-shot)
+  open leg numbness guide          start a session (LaunchRequest)
+  ask leg numbness guide <request> start a session with a request (one-shot)
   <anything>                       in a session: resolved to an intent and sent
   (empty line)                     silence: Alexa repeats the reprompt; twice ends the session
   exit                             end the session (SessionEndedRequest)
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None, *, handler: Handler | None = None,
     if interactive:
         _enable_line_editing()
         print(f"Pins & Needles simulator ({args.locale}{', screen' if args.screen else ''}). "
-              'Say "open pins and needles" to start; /help lists commands; '
+              'Say "open leg numbness guide" to start; /help lists commands; '
               "Ctrl-D or Ctrl-C quits.\n"
               f"Memory: {_shown(db)} (/forget erases it).", file=out)
     try:

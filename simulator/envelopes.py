@@ -105,7 +105,7 @@ class Envelopes:
     # -- requests
 
     def launch(self) -> dict:
-        """A LaunchRequest ("Alexa, open pins and needles")."""
+        """A LaunchRequest ("Alexa, open leg numbness guide")."""
         return self._envelope({"type": "LaunchRequest"})
 
     def intent(self, name: str, slots: dict[str, Any] | None = None,

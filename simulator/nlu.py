@@ -19,7 +19,7 @@ How a sample matches (see `Resolver.resolve`):
 - nothing matches -> AMAZON.FallbackIntent, as Alexa does for out-of-domain requests.
 
 `request_slots` turns a `Resolution` into the `intent.slots` JSON Alexa sends, entity
-resolution included; `split_invocation` separates "ask pins and needles ..." from the
+resolution included; `split_invocation` separates "ask leg numbness guide ..." from the
 request, as Alexa does before it matches samples.
 """
 
@@ -531,15 +531,15 @@ def _invocation_patterns(name: str) -> tuple[tuple[re.Pattern, ...], tuple[re.Pa
     return (launch, *with_request), (bare, suffix)
 
 
-def split_invocation(text: str, invocation_name: str = "pins and needles", *,
+def split_invocation(text: str, invocation_name: str = "leg numbness guide", *,
                      in_session: bool = False) -> tuple[bool, str]:
     """(True, request) when `text` invokes the skill by name; (False, text) otherwise.
 
-    "open pins and needles" -> (True, ""); "ask pins and needles what is the sciatic
+    "open leg numbness guide" -> (True, ""); "ask leg numbness guide what is the sciatic
     nerve" -> (True, "what is the sciatic nerve") (a connecting word after the name, as
     in "ask ... about ...", is dropped, as Alexa does); "why does my leg fall asleep" ->
     (False, "why does my leg fall asleep"). `in_session=True` accepts only the forms that
-    start with a launch word: inside a session, "pins and needles" alone is a topic.
+    start with a launch word: inside a session, the bare name is ordinary text.
     Returned text is normalized.
     """
     heard = normalize(text)

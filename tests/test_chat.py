@@ -271,7 +271,7 @@ def run_real_chat(lambda_handler, lines, *args):
 
 
 def test_screen_shows_the_text_of_the_apl_document(lambda_handler):
-    output = run_real_chat(lambda_handler, ["open pins and needles", "give me a stretch"],
+    output = run_real_chat(lambda_handler, ["open leg numbness guide", "give me a stretch"],
                            "--screen")
     lines = output.splitlines()
     start = lines.index("  screen: Seated stretch · Step 1 of 6")
@@ -282,7 +282,7 @@ def test_screen_shows_the_text_of_the_apl_document(lambda_handler):
 
 
 def test_every_screen_of_the_main_flows_reads_without_unresolved_data(lambda_handler):
-    flows = [["open pins and needles", "why does my leg fall asleep", "tell me more",
+    flows = [["open leg numbness guide", "why does my leg fall asleep", "tell me more",
               "tell me about sciatica", "should I see a doctor", "no", "no"],
              ["give me a stretch", "next", "next"],
              ["my face is drooping"], ["my leg has been numb for an hour"]]
@@ -296,14 +296,14 @@ def test_every_screen_of_the_main_flows_reads_without_unresolved_data(lambda_han
 
 
 def test_without_screen_the_device_gets_no_document(lambda_handler):
-    output = run_real_chat(lambda_handler, ["open pins and needles", "give me a stretch"])
+    output = run_real_chat(lambda_handler, ["open leg numbness guide", "give me a stretch"])
     assert "screen:" not in output and "directive:" not in output
     assert "Sit tall" in output  # spoken, not shown
 
 
 def test_trace_records_every_envelope_and_the_skills_answer(lambda_handler, tmp_path):
     trace = tmp_path / "trace.jsonl"
-    run_real_chat(lambda_handler, ["open pins and needles", "exit"], "--trace", str(trace))
+    run_real_chat(lambda_handler, ["open leg numbness guide", "exit"], "--trace", str(trace))
     records = [json.loads(line) for line in trace.read_text().splitlines()]
     assert [r["request"]["request"]["type"] for r in records] == \
         ["LaunchRequest", "SessionEndedRequest"]
@@ -373,7 +373,7 @@ def test_ctrl_c_and_ctrl_d_end_the_session_cleanly(tmp_path, key):
     trace = tmp_path / "trace.jsonl"
     terminal = Terminal("--db", str(tmp_path / "memory.sqlite3"), "--trace", str(trace))
     terminal.wait_for(PROMPT)
-    terminal.type(b"open pins and needles\r")
+    terminal.type(b"open leg numbness guide\r")
     terminal.wait_for(b"[session open]")
     terminal.wait_for(PROMPT)
     terminal.type(key)
@@ -404,7 +404,7 @@ def test_sigint_on_piped_input_also_ends_cleanly(tmp_path):
          "--trace", str(trace)],
         cwd=ROOT, env=_clean_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
-    process.stdin.write("open pins and needles\n")
+    process.stdin.write("open leg numbness guide\n")
     process.stdin.flush()
     seen = ""
     while "[session open]" not in seen:
@@ -429,7 +429,7 @@ def _clone(target: Path) -> Path:
     return target
 
 
-def _chat_in(checkout: Path, home: Path, *args: str, lines=("open pins and needles",)) -> str:
+def _chat_in(checkout: Path, home: Path, *args: str, lines=("open leg numbness guide",)) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "skill", "chat", *args], input="\n".join(lines) + "\n",
         capture_output=True, text=True, cwd=checkout, timeout=120,
@@ -460,8 +460,8 @@ def test_forget_erases_the_memory_from_the_command_line_and_mid_chat(tmp_path):
     checkout = _clone(tmp_path / "clone")
     _chat_in(checkout, home)
     assert "welcome back" not in _chat_in(checkout, home, "--forget").lower()
-    said = _chat_in(checkout, home, lines=["open pins and needles", "/forget",
-                                           "open pins and needles"])
+    said = _chat_in(checkout, home, lines=["open leg numbness guide", "/forget",
+                                           "open leg numbness guide"])
     assert said.lower().count("welcome back") == 1  # before /forget, not after
     assert "(memory erased" in said
 

@@ -441,8 +441,20 @@ def test_each_replay_flow_holds_against_the_skill_here(name, lambda_handler):
                            lambda_handler)
 
 
+@pytest.mark.parametrize("name", sorted(ask_project.replay_flows()))
+def test_replay_flows_launch_by_the_real_invocation_name(name):
+    """`ask dialog` hears the words as typed: a launch must say the deployed invocation name."""
+    flow = ask_project.replay_flows()[name]
+    model = json.loads((ROOT / "skill-package" / "interactionModels" / "custom"
+                        / f"{flow['locale']}.json").read_text("utf-8"))
+    invocation = model["interactionModel"]["languageModel"]["invocationName"]
+    launches = [said for said in flow["userInput"] if said.startswith(("open ", "ask "))]
+    assert launches and all(said.startswith((f"open {invocation}", f"ask {invocation}"))
+                            for said in launches)
+
+
 def test_smoke_check_reads_save_skill_io_and_can_fail():
-    flow = {"userInput": ["open pins and needles", "stop"], "expect": ["welcome", "goodbye"]}
+    flow = {"userInput": ["open leg numbness guide", "stop"], "expect": ["welcome", "goodbye"]}
     def answer(text):
         return {"response": {"body": {"result": {"skillExecutionInfo": {"invocations": [
             {"invocationResponse": {"body": {"response": {"outputSpeech": {
@@ -451,7 +463,7 @@ def test_smoke_check_reads_save_skill_io_and_can_fail():
     assert ask_project.check_flow(flow, good) == []
     bad = {"invocations": [answer("Welcome to Pins and Needles"), answer("Sorry")]}
     assert ask_project.check_flow(flow, bad) == ["turn 2 ('stop'): expected 'goodbye'"]
-    assert ask_project.check_flow(flow, {}) == ["turn 1 ('open pins and needles'): no answer",
+    assert ask_project.check_flow(flow, {}) == ["turn 1 ('open leg numbness guide'): no answer",
                                                 "turn 2 ('stop'): no answer"]
 
 
@@ -571,7 +583,7 @@ def test_example_phrases_match_the_interaction_model(manifest):
 
 def test_example_phrase_check_can_fail():
     model = {"interactionModel": {"languageModel": {
-        "invocationName": "pins and needles",
+        "invocationName": "leg numbness guide",
         "intents": [
             {"name": "StartRoutineIntent", "samples": ["give me a {variant} stretch"],
              "slots": [{"name": "variant", "type": "ROUTINE_VARIANT"}]},
@@ -586,15 +598,15 @@ def test_example_phrase_check_can_fail():
             {"name": "TOPIC", "values": [{"name": {"value": "sciatica"}}]},
         ],
     }}}
-    assert phrase_is_supported("Alexa, ask pins and needles to give me a calf stretch", model)
-    assert phrase_is_supported("Alexa, ask pins and needles to give me a lower leg stretch",
+    assert phrase_is_supported("Alexa, ask leg numbness guide to give me a calf stretch", model)
+    assert phrase_is_supported("Alexa, ask leg numbness guide to give me a lower leg stretch",
                                model)
-    assert phrase_is_supported("Alexa, ask pins and needles about sciatica", model)
-    assert phrase_is_supported("Alexa, ask pins and needles what is a nerve", model)
-    assert phrase_is_supported("Alexa, open pins and needles", model)
-    assert not phrase_is_supported("Alexa, ask pins and needles to give me a neck stretch",
+    assert phrase_is_supported("Alexa, ask leg numbness guide about sciatica", model)
+    assert phrase_is_supported("Alexa, ask leg numbness guide what is a nerve", model)
+    assert phrase_is_supported("Alexa, open leg numbness guide", model)
+    assert not phrase_is_supported("Alexa, ask leg numbness guide to give me a neck stretch",
                                    model)
-    assert not phrase_is_supported("Alexa, ask pins and needles why my leg falls asleep", model)
+    assert not phrase_is_supported("Alexa, ask leg numbness guide why my leg falls asleep", model)
     assert not phrase_is_supported("Alexa, open something else", model)
 
 

@@ -26,7 +26,7 @@ LOCALES = ("en-US", "en-CA", "en-GB", "en-AU", "en-IN")
 SLOT = re.compile(r"\{([^{}]+)\}")
 
 MINI = {"interactionModel": {"languageModel": {
-    "invocationName": "pins and needles",
+    "invocationName": "leg numbness guide",
     "intents": [
         {"name": "AMAZON.FallbackIntent", "samples": []},
         {"name": "AMAZON.StopIntent", "samples": ["I'm done"]},
@@ -230,20 +230,20 @@ def test_the_skill_reads_the_slots_as_alexa_sends_them(mini, said, expected):
 # --------------------------------------------------------------------------- invocation
 
 @pytest.mark.parametrize("typed, expected", [
-    ("open pins and needles", (True, "")),
-    ("Alexa, launch Pins and Needles", (True, "")),
-    ("start the pins and needles", (True, "")),
-    ("talk to pins and needles", (True, "")),
-    ("ask pins and needles", (True, "")),
-    ("pins and needles", (True, "")),
-    ("ask pins and needles what is the sciatic nerve", (True, "what is the sciatic nerve")),
-    ("ask pins and needles about diabetes", (True, "diabetes")),
-    ("ask pins and needles to give me a stretch", (True, "give me a stretch")),
-    ("ask pins and needles if I should see a doctor", (True, "i should see a doctor")),
-    ("tell pins and needles my leg is numb", (True, "my leg is numb")),
-    ("open pins and needles and tell me about MS", (True, "tell me about ms")),
-    ("can you ask pins and needles why my leg falls asleep", (True, "why my leg falls asleep")),
-    ("give me a stretch using pins and needles", (True, "give me a stretch")),
+    ("open leg numbness guide", (True, "")),
+    ("Alexa, launch Leg Numbness Guide", (True, "")),
+    ("start the leg numbness guide", (True, "")),
+    ("talk to leg numbness guide", (True, "")),
+    ("ask leg numbness guide", (True, "")),
+    ("leg numbness guide", (True, "")),
+    ("ask leg numbness guide what is the sciatic nerve", (True, "what is the sciatic nerve")),
+    ("ask leg numbness guide about diabetes", (True, "diabetes")),
+    ("ask leg numbness guide to give me a stretch", (True, "give me a stretch")),
+    ("ask leg numbness guide if I should see a doctor", (True, "i should see a doctor")),
+    ("tell leg numbness guide my leg is numb", (True, "my leg is numb")),
+    ("open leg numbness guide and tell me about MS", (True, "tell me about ms")),
+    ("can you ask leg numbness guide why my leg falls asleep", (True, "why my leg falls asleep")),
+    ("give me a stretch using leg numbness guide", (True, "give me a stretch")),
     ("why do I get pins and needles", (False, "why do i get pins and needles")),
     ("I wake up with pins and needles", (False, "i wake up with pins and needles")),
     ("what is pins and needles", (False, "what is pins and needles")),
@@ -254,10 +254,10 @@ def test_split_invocation(typed, expected):
 
 
 def test_inside_a_session_the_bare_name_is_not_an_invocation():
-    assert nlu.split_invocation("pins and needles", in_session=True) == (
-        False, "pins and needles")
-    assert nlu.split_invocation("tips from pins and needles", in_session=True)[0] is False
-    assert nlu.split_invocation("open pins and needles", in_session=True) == (True, "")
+    assert nlu.split_invocation("leg numbness guide", in_session=True) == (
+        False, "leg numbness guide")
+    assert nlu.split_invocation("tips from leg numbness guide", in_session=True)[0] is False
+    assert nlu.split_invocation("open leg numbness guide", in_session=True) == (True, "")
 
 
 # --------------------------------------------------------------------------- real models

@@ -180,7 +180,8 @@ def test_an_adjusted_interval_is_explained_in_the_articles_words():
 def test_every_prompt_is_short_and_says_nothing_medical_of_its_own():
     for key, text in reminders.data()["prompts"].items():
         assert len(text.split()) <= 45, key
-        assert not re.search(r"blood|nerve|numb|circulation", text, re.I), key
+        ours = text.replace("leg numbness guide", "")  # the invocation name is not advice
+        assert not re.search(r"blood|nerve|numb|circulation", ours, re.I), key
 
 
 @pytest.mark.parametrize("kind", ["permission", "too_many", "unsupported", "timeout",

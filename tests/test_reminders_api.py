@@ -313,7 +313,7 @@ def test_the_simulator_pretends_the_permission_and_points_at_the_stand_in(api, l
     from simulator import chat
 
     out = io.StringIO()
-    typed = "ask pins and needles to remind me to get up every forty five minutes\n"
+    typed = "ask leg numbness guide to remind me to get up every forty five minutes\n"
     chat.main(["--grant-reminders", "--api-endpoint", api.url,
                "--user", f"amzn1.ask.account.chat-{uuid.uuid4()}"],
               handler=lambda_handler, stdin=io.StringIO(typed), stdout=out)
@@ -328,7 +328,7 @@ def test_in_the_simulator_the_permission_can_be_answered_by_voice(api, lambda_ha
     from simulator import chat
 
     out = io.StringIO()
-    typed = ("ask pins and needles to remind me to stretch every hour\n"
+    typed = ("ask leg numbness guide to remind me to stretch every hour\n"
              "/permission accepted\n")
     chat.main(["--api-endpoint", api.url, "--user", f"amzn1.ask.account.chat-{uuid.uuid4()}"],
               handler=lambda_handler, stdin=io.StringIO(typed), stdout=out)

@@ -162,7 +162,7 @@ def test_stop_then_resume_in_a_later_session(lambda_handler):
     body = device.intent("AMAZON.StopIntent")
     assert body["shouldEndSession"] is True and "step 3 of 6" in speech_of(body)
     device.alexa.new_session()
-    body = device.intent("AMAZON.ResumeIntent")  # "ask pins and needles to resume"
+    body = device.intent("AMAZON.ResumeIntent")  # "ask leg numbness guide to resume"
     assert "Picking up at step 3" in speech_of(body)
     assert "Step 3 of 6: Calf stretch" in speech_of(body)
 

@@ -102,7 +102,7 @@ class Player:
         resolution = self.resolver.resolve(text)
         envelopes = Envelopes(locale=self.locale,
                               user_id=f"amzn1.ask.account.heldout-{uuid.uuid4()}")
-        envelopes.carry(lambda_handler(envelopes.launch(), None))  # "open pins and needles"
+        envelopes.carry(lambda_handler(envelopes.launch(), None))  # "open leg numbness guide"
         response = lambda_handler(
             envelopes.intent(resolution.intent, nlu.request_slots(resolution)), None)
         body = response.get("response", {})

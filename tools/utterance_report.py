@@ -54,8 +54,9 @@ STATE_KEY = "pins_and_needles"
 JOB_INTENTS = {
     "why": "WhyLegFallsAsleepIntent", "stretch": "StartRoutineIntent",
     "doctor_check": "DoctorCheckIntent", "help": "AMAZON.HelpIntent",
-    "stop": "AMAZON.StopIntent", "reminder_set": "SetReminderIntent",
-    "reminder_list": "ListRemindersIntent", "reminder_stop": "StopRemindersIntent",
+    "stop": "AMAZON.StopIntent", "reminder_set": "SetMovementRemindersIntent",
+    "reminder_list": "ListMovementRemindersIntent",
+    "reminder_stop": "StopMovementRemindersIntent",
 }
 CONTROL_INTENTS = {
     "next": "AMAZON.NextIntent", "previous": "AMAZON.PreviousIntent",
@@ -90,7 +91,7 @@ def model_path(root: Path, locale: str = LOCALE) -> Path:
 
 
 def resolve_sim(texts: list[str], root: Path) -> list[tuple[str, dict]]:
-    from simulator import nlu
+    nlu = simulator_module("nlu")
 
     resolver = nlu.load_resolver(LOCALE, str(model_path(root).parent))
     out = []
@@ -101,7 +102,7 @@ def resolve_sim(texts: list[str], root: Path) -> list[tuple[str, dict]]:
 
 
 def resolve_sem(texts: list[str], root: Path) -> list[tuple[str, dict]]:
-    from simulator import nlu
+    nlu = simulator_module("nlu")
 
     model = model_path(root)
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
@@ -177,6 +178,17 @@ def resolve_straight(labels: list[str], table: dict) -> list[tuple[str, dict]]:
 # ----------------------------------------------------------------------------- playing
 
 
+def simulator_module(name: str):
+    """The simulator's `name` module from the checkout on sys.path: `simulator/` now,
+    `skill/hosting/` in older checkouts (first-contact figures come from those)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"simulator.{name}")
+    except ModuleNotFoundError:
+        return importlib.import_module(f"skill.hosting.{name}")
+
+
 class Player:
     """One simulated user per row, on the real lambda_handler, session-only memory."""
 
@@ -186,7 +198,7 @@ class Player:
         sys.path.insert(0, str(root / "lambda"))
         sys.path.insert(0, str(root))
         from lambda_function import lambda_handler
-        from simulator.envelopes import Envelopes
+        Envelopes = simulator_module("envelopes").Envelopes
 
         self.handler = lambda_handler
         self.Envelopes = Envelopes
@@ -239,7 +251,7 @@ def job_done(label: str, intent: str, response: dict, state: dict) -> bool:
     if label == "stop":
         return _ends(response) and speech.startswith("goodbye")
     if label.startswith("reminder"):
-        return "reminder" in intent.lower() and "sorry" not in speech
+        return intent == JOB_INTENTS[label] and "sorry" not in speech
     raise ValueError(label)
 
 
@@ -327,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=HERE, help="the checkout to play")
     parser.add_argument("--nlu", default="straight,sim,sem")
     parser.add_argument("--parts", default="a,b")
-    parser.add_argument("--misses", choices=["a"], help="list the misses of the tuning part")
+    parser.add_argument("--misses", choices=["a", "c"],
+                        help="list the misses of a tuning part (never of the holdout, b)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     root = args.root.resolve()
@@ -337,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         for nlu_name in args.nlu.split(","):
             result = evaluate(root, nlu_name, part, player)
             table[f"{part} {nlu_name}"] = summary(result["rows"])
-            if args.misses == part == "a":
+            if args.misses == part != "b":
                 for row in result["rows"]:
                     if not row["ok"]:
                         print(f"MISS {nlu_name} {row['context']:7} {row['label']:12} "

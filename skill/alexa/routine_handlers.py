@@ -82,7 +82,7 @@ def _any_intent(handler_input: HandlerInput, *names: str) -> bool:
 class StartRoutineHandler(AbstractRequestHandler):
     """"Give me a stretch", "standing stretch": start (or switch) the routine.
 
-    A one-shot "ask pins and needles to give me a stretch" skips the welcome, so the
+    A one-shot "ask leg numbness guide to give me a stretch" skips the welcome, so the
     first time a person starts a stretch this way they hear the disclaimer here.
     """
 
@@ -137,7 +137,7 @@ class ResumeOfferAnswerHandler(AbstractRequestHandler):
 
 
 class ResumeSavedRoutineHandler(AbstractRequestHandler):
-    """"Resume" in a new session ("ask pins and needles to resume"), when a stretch was
+    """"Resume" in a new session ("ask leg numbness guide to resume"), when a stretch was
     left unfinished. Without one, "resume" is left to the core handlers."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
@@ -190,7 +190,7 @@ ROUTINE_CONTROLS = (
 )
 
 # Controls that only ever mean the stretch, and controls that mean it when nothing else has
-# been said yet in this session ("Alexa, tell pins and needles next").
+# been said yet in this session ("Alexa, tell leg numbness guide next").
 STRETCH_ONLY_CONTROLS = ("AMAZON.PreviousIntent", "AMAZON.PauseIntent", "SkipStepIntent",
                          "StepsLeftIntent")
 NEW_SESSION_CONTROLS = ("AMAZON.NextIntent", "AMAZON.ResumeIntent", "TellMeMoreIntent",

@@ -352,7 +352,10 @@ class Terminal:
             if ready and not chunk:
                 break
             self.seen += chunk
-        _, status = os.waitpid(self.pid, 0)
+        done, status = os.waitpid(self.pid, os.WNOHANG)
+        if not done:  # still running after the deadline: fail the test, never hang the suite
+            os.kill(self.pid, signal.SIGKILL)
+            _, status = os.waitpid(self.pid, 0)
         os.close(self.fd)
         return os.waitstatus_to_exitcode(status), self.seen.decode("utf-8", "replace")
 
@@ -376,6 +379,10 @@ def test_ctrl_c_and_ctrl_d_end_the_session_cleanly(tmp_path, key):
     terminal.type(b"open leg numbness guide\r")
     terminal.wait_for(b"[session open]")
     terminal.wait_for(PROMPT)
+    # A person takes longer than a microsecond to press the key: give readline the moment
+    # it needs to take the terminal after printing the prompt (a key typed inside that
+    # window can be lost, which would make this test wait for nothing).
+    time.sleep(0.3)
     terminal.type(key)
     status, screen = terminal.finish()
     assert status == 0, screen

@@ -76,6 +76,15 @@ _FEATURE_MODES = ("doctor_check", "routine")
 _FALLBACK = "AMAZON.FallbackIntent"
 
 
+class _NothingToDecide:
+    """The decision for a request that carries no words (not an IntentRequest)."""
+
+    action, flag, assessment, preempts = "none", None, None, False
+
+
+_NOTHING_TO_DECIDE = _NothingToDecide()
+
+
 def decision(handler_input: HandlerInput):
     """This request's `safety.Decision` (cached per request).
 
@@ -83,6 +92,8 @@ def decision(handler_input: HandlerInput):
     A confirming question still waiting when something other than yes / no / not sure
     comes lapses here, so a later bare "yes" cannot be read as its answer.
     """
+    if not is_request_type("IntentRequest")(handler_input):
+        return _NOTHING_TO_DECIDE  # a launch or a session end loads no triage
     attrs = handler_input.attributes_manager.request_attributes
     cached = attrs.get(_DECISION)
     if cached is not None:
@@ -90,21 +101,20 @@ def decision(handler_input: HandlerInput):
     from skill.dialog import safety
 
     result = safety.Decision(safety.NONE)
-    if is_request_type("IntentRequest")(handler_input):
-        try:
-            intent = _intent_name(handler_input)
-            state = get_state(handler_input)
-            if intent not in _ANSWER_WORDS and intent != _FALLBACK:
-                safety.forget_unanswered(state)
-            texts, resolved_topic = _slot_texts(handler_input)
-            if texts:
-                result = safety.decide(
-                    texts, intent,
-                    catalogue_topic=intent == _TOPIC_INTENT and resolved_topic,
-                    may_confirm=not safety.already_asked(state)
-                    and state.mode not in _FEATURE_MODES)
-        except Exception:  # triage must never be the reason a request fails
-            log.exception("triage failed; treating the request as carrying no red flag")
+    try:
+        intent = _intent_name(handler_input)
+        state = get_state(handler_input)
+        if intent not in _ANSWER_WORDS and intent != _FALLBACK:
+            safety.forget_unanswered(state)
+        texts, resolved_topic = _slot_texts(handler_input)
+        if texts:
+            result = safety.decide(
+                texts, intent,
+                catalogue_topic=intent == _TOPIC_INTENT and resolved_topic,
+                may_confirm=not safety.already_asked(state)
+                and state.mode not in _FEATURE_MODES)
+    except Exception:  # triage must never be the reason a request fails
+        log.exception("triage failed; treating the request as carrying no red flag")
     attrs[_DECISION] = result
     return result
 
@@ -150,11 +160,11 @@ class ConfirmAnswerHandler(AbstractRequestHandler):
     """Yes, no or not sure to the one confirming question (`safety.answer`)."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
+        if _intent_name(handler_input) not in _ANSWER_WORDS:
+            return False
         from skill.dialog import safety
 
-        intent = _intent_name(handler_input)
-        return intent in _ANSWER_WORDS and safety.pending_flag(get_state(handler_input)) \
-            is not None
+        return safety.pending_flag(get_state(handler_input)) is not None
 
     def handle(self, handler_input: HandlerInput) -> Response:
         from skill.dialog import safety

@@ -13,8 +13,8 @@ something else, and if so answers that instead:
   answers to the question;
 - elsewhere, a "why" question that arrived as a symptom story is answered as a question,
   free text that asks for a job (help, the doctor check, a stretch) gets that job, and a
-  question about a leg or foot going to sleep that names nothing more specific gets the
-  article's own explanation.
+  story that asks why a leg or foot goes to sleep, naming nothing more specific, gets the
+  article's own explanation. A question that arrived as a question is left to the ranker.
 
 Red flags still come first: the Alexa layer only asks once triage has found none. Pain or
 dizziness mid-stretch is never reinterpreted (the routine stops for it). The phrase
@@ -106,7 +106,10 @@ def _anywhere(intent: str | None, text: str) -> str | None:
         if not _compiled(data["why_story"]).search(text):
             return None
         return WHY if is_why_question(text) else QUESTION
-    return WHY if is_why_question(text) else None
+    # A question Alexa already heard as a question stays one -- the ranker, with its
+    # question bank, picks the passage that answers it -- unless it asks only why a leg or
+    # foot goes to sleep ("what does it feel like" is not a why-question).
+    return WHY if is_why_question(text) and _compiled(data["asks_why"]).search(text) else None
 
 
 def is_why_question(text: str) -> bool:

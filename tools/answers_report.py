@@ -14,6 +14,7 @@ For every question the report reads what the skill actually *says* and counts:
 
 Routes (`--route`, several allowed):
 - direct: `answers.answer_question` — the QuestionIntent dialog call, no NLU in front;
+- handler: QuestionIntent through the real `lambda_handler` (safety and state first), no NLU;
 - bm25: plain BM25 (SQLite FTS5, Porter) over the passage texts alone, top passage, never
   declines — the baseline the ranker has to beat;
 - nlu: the simulator's NLU (`simulator.nlu`) routes the words to an intent, then the
@@ -43,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]  # the simulator lives beside the package, in the checkout
 DEFAULT_SETS = [ROOT / "tests/data/blind/set_a.jsonl", ROOT / "tests/data/blind/set_b.jsonl"]
 SEMANTIC_NLU = Path("/work/shared/tools/semantic_nlu.py")
 _LABEL = re.compile(r"^[A-Z][\w'’ -]{0,40}: ")
@@ -141,6 +143,19 @@ def _lambda_speech(events: list[dict]) -> list[str]:
     return spoken
 
 
+def route_handler(questions: list[str]) -> list[str]:
+    """QuestionIntent with the words as its slot, through the real `lambda_handler`: the
+    whole skill (safety first, state reinterpretation, ranking) with no NLU in front."""
+    from simulator.envelopes import Envelopes
+
+    events = []
+    for q in questions:
+        alexa = Envelopes()
+        alexa.new_session()
+        events.append(alexa.intent("QuestionIntent", {"query": q}))
+    return _lambda_speech(events)
+
+
 def route_nlu(questions: list[str], intents: list[str]) -> list[str]:
     from simulator import nlu
     from simulator.envelopes import Envelopes
@@ -164,7 +179,7 @@ def route_semantic(questions: list[str], intents: list[str], python: str) -> lis
         for q in questions:
             batch.write(json.dumps({"text": q}) + "\n")
     result = subprocess.run(
-        [python, str(SEMANTIC_NLU), "--model", str(Path.cwd() / "interaction_models/en-US.json"),
+        [python, str(SEMANTIC_NLU), "--model", str(ROOT / "skill-package/interactionModels/custom/en-US.json"),
          "--file", batch.name], capture_output=True, text=True, check=True)
     os.unlink(batch.name)
     events = []
@@ -222,7 +237,7 @@ def unanswered(lines: list[str]) -> list[tuple[int, int, str, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sets", nargs="*", type=Path, default=DEFAULT_SETS)
-    parser.add_argument("--route", action="append", choices=["direct", "bm25", "nlu", "semantic"])
+    parser.add_argument("--route", action="append", choices=["direct", "handler", "bm25", "nlu", "semantic"])
     parser.add_argument("--semantic-python", default="/tmp/semnlu-venv/bin/python")
     parser.add_argument("--strict", action="store_true", help="best sentence only with its label")
     parser.add_argument("--misses", action="store_true", help="list misses (tuning set only!)")
@@ -249,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
             intents: list[str] = []
             if route == "direct":
                 spoken = route_direct(questions)
+            elif route == "handler":
+                spoken = route_handler(questions)
             elif route == "bm25":
                 spoken = route_bm25(questions)
             elif route == "nlu":

@@ -35,6 +35,8 @@ FREE_TEXT_INTENTS = ("QuestionIntent", "SymptomStoryIntent", "TopicIntent")
 QUESTION = "QuestionIntent"
 WHY = "WhyLegFallsAsleepIntent"
 STORY = "SymptomStoryIntent"
+# Jobs that an information question about them does not start (the article answers it).
+_INFORMATION_JOBS = ("DoctorCheckIntent", "StartRoutineIntent")
 # What `state.pending` may hold when nothing outside the core, routine and doctor check is
 # waiting for an answer; anything else (another feature's confirming question) is left alone.
 _OWN_PENDING_PREFIXES = ("more", "causes", "topic:", "doctor_check", "routine", "resume_routine")
@@ -100,16 +102,16 @@ def _anywhere(intent: str | None, text: str) -> str | None:
         return None
     data = _data()["anywhere"]
     job = _first(_families(data["jobs"]), text)
+    if job in _INFORMATION_JOBS and intent == QUESTION \
+            and _compiled(data["information_question"]).search(text):
+        job = None  # "why does stretching help": the article answers it, no routine starts
     if job is not None:
         return job
     if intent == STORY:  # a story is a story unless it asks why
         if not _compiled(data["why_story"]).search(text):
             return None
         return WHY if is_why_question(text) else QUESTION
-    # A question Alexa already heard as a question stays one -- the ranker, with its
-    # question bank, picks the passage that answers it -- unless it asks only why a leg or
-    # foot goes to sleep ("what does it feel like" is not a why-question).
-    return WHY if is_why_question(text) and _compiled(data["asks_why"]).search(text) else None
+    return WHY if is_why_question(text) else None
 
 
 def is_why_question(text: str) -> bool:

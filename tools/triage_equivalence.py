@@ -62,7 +62,7 @@ def corpus(root: Path) -> list[str]:
     texts += phrases
     fillers = phrases[::7] or ["my leg"]
     k = 0
-    for path in sorted((root / "interaction_models").glob("*.json")):
+    for path in sorted((root / "skill-package" / "interactionModels" / "custom").glob("*.json")):
         model = json.loads(path.read_text("utf-8"))["interactionModel"]["languageModel"]
         values = {t["name"]: [v["name"]["value"] for v in t["values"]]
                   for t in model.get("types", [])}

@@ -221,7 +221,7 @@ def semantic_rater(python: str, texts: list[str], locale: str = "en-US"):
         for text in texts:
             batch.write(json.dumps({"text": text}) + "\n")
     out = subprocess.run([python, str(tool), "--model",
-                          str(CODE_ROOT / "interaction_models" / f"{locale}.json"),
+                          str(CODE_ROOT / "skill-package" / "interactionModels" / "custom" / f"{locale}.json"),
                           "--file", batch.name], capture_output=True, text=True, check=True)
     resolved = {}
     for line in out.stdout.splitlines():

@@ -25,34 +25,27 @@ def _flow():
     return reminder_flow
 
 
-class SetRemindersHandler(AbstractRequestHandler):
-    """"Remind me to get up every 45 minutes from 8 to 4": set (or change) the schedule."""
+class ReminderIntentHandler(AbstractRequestHandler):
+    """One reminder intent, answered by one function of the flow (the table below)."""
+
+    def __init__(self, intent: str, flow_function: str):
+        self.intent, self.flow_function = intent, flow_function
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("SetMovementRemindersIntent")(handler_input)
+        return is_intent_name(self.intent)(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return _flow().set_reminders(handler_input)
+        return getattr(_flow(), self.flow_function)(handler_input)
 
 
-class ListRemindersHandler(AbstractRequestHandler):
-    """"What reminders do I have": read back from the API (the truth), not from memory."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("ListMovementRemindersIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return _flow().list_reminders(handler_input)
-
-
-class StopRemindersHandler(AbstractRequestHandler):
-    """"Stop my movement reminders": delete every active one."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("StopMovementRemindersIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return _flow().stop_reminders(handler_input)
+#: "Remind me to get up every 45 minutes from 8 to 4" sets (or changes) the schedule; "what
+#: reminders do I have" reads it back from the API (the truth), not from memory; "stop my
+#: movement reminders" deletes every active one.
+REMINDER_INTENTS = (
+    ("SetMovementRemindersIntent", "set_reminders"),
+    ("ListMovementRemindersIntent", "list_reminders"),
+    ("StopMovementRemindersIntent", "stop_reminders"),
+)
 
 
 class PermissionAnswerHandler(AbstractRequestHandler):
@@ -69,7 +62,5 @@ class PermissionAnswerHandler(AbstractRequestHandler):
 
 HANDLERS = (
     PermissionAnswerHandler(),
-    SetRemindersHandler(),
-    ListRemindersHandler(),
-    StopRemindersHandler(),
+    *(ReminderIntentHandler(intent, function) for intent, function in REMINDER_INTENTS),
 )

@@ -63,21 +63,26 @@ class Server(certs.ServeProcess):
         body = certs.body_of(env or certs.envelope())
         return self.request("POST", "/", body, (pki or default_pki()).headers(body))
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("server")
+def served(tmp, args: list[str], **extra: str):
+    """A real `serve` process trusting the test PKI, its chain on a loopback server; stopped
+    after the `yield` (for module fixtures here and in the slow-client tests)."""
     pki = default_pki()
     with certs.chain_server(pki) as chains:
-        srv = Server(["--workers", "2", "--threads", "2"], _env(
+        srv = Server(args, _env(
             ALEXA_TRUST_BUNDLE=str(pki.write_root(tmp / "test-root.pem")),
             ALEXA_CERT_CHAIN_ORIGIN=chains.origin,
-            SKILL_ID=SKILL_ID,
-            SKILL_SQLITE_PATH=str(tmp / "memory.sqlite3")), tmp / "server.log")
+            SKILL_SQLITE_PATH=str(tmp / "memory.sqlite3"), **extra), tmp / "server.log")
         srv.chains = chains
         try:
             yield srv
         finally:
             srv.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from served(tmp_path_factory.mktemp("server"), ["--workers", "2", "--threads", "2"],
+                      SKILL_ID=SKILL_ID)
 
 
 def _json(body: bytes):

@@ -13,10 +13,8 @@ import socket
 import threading
 import time
 
-import certs
 import pytest
-from certs import default_pki
-from test_webservice_server import Server, _env
+from test_webservice_server import served
 
 HEAD = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n")
@@ -24,17 +22,7 @@ HEAD = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("slow")
-    pki = default_pki()
-    with certs.chain_server(pki) as chains:
-        srv = Server(["--workers", "1", "--threads", "1"], _env(
-            ALEXA_TRUST_BUNDLE=str(pki.write_root(tmp / "test-root.pem")),
-            ALEXA_CERT_CHAIN_ORIGIN=chains.origin,
-            SKILL_SQLITE_PATH=str(tmp / "memory.sqlite3")), tmp / "server.log")
-        try:
-            yield srv
-        finally:
-            srv.stop()
+    yield from served(tmp_path_factory.mktemp("slow"), ["--workers", "1", "--threads", "1"])
 
 
 def connect(server) -> socket.socket:

@@ -339,8 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=HERE, help="the checkout to play")
     parser.add_argument("--nlu", default="straight,sim,sem")
     parser.add_argument("--parts", default="a,b")
-    parser.add_argument("--misses", choices=["a", "c"],
-                        help="list the misses of a tuning part (never of the holdout, b)")
+    parser.add_argument("--misses", choices=["a", "c", "d"],
+                        help="list the misses of a tuning part (never of a holdout, b or e)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     root = args.root.resolve()
@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         for nlu_name in args.nlu.split(","):
             result = evaluate(root, nlu_name, part, player)
             table[f"{part} {nlu_name}"] = summary(result["rows"])
-            if args.misses == part != "b":
+            if args.misses == part and part not in ("b", "e"):
                 for row in result["rows"]:
                     if not row["ok"]:
                         print(f"MISS {nlu_name} {row['context']:7} {row['label']:12} "

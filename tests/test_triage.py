@@ -417,6 +417,7 @@ def test_signs_described_by_their_effect(text, flag):
     "it hurt like crazy for a moment, then nothing",
     "my leg gave way for a second but I was fine by the time I got to the door",
     "my bladder's fine, it's just my foot",
+    "I'm confused how this skill works", "I'm a bit confused how to use this",
 ])
 def test_traps_do_not_alarm(text):
     assert not assess(text).alarm, assess(text)
@@ -430,6 +431,9 @@ def test_a_resolved_episode_never_cancels_an_emergency_sign_or_a_long_duration()
 
 def test_a_trap_needs_to_explain_the_match():
     assert assess("my dog barked and now my face is drooping").level == "emergency"
+    # confusion about how the skill works is not confusion about where you are
+    assert assess("I'm confused how do I get home").level == "emergency"
+    assert assess("I'm confused, what do I do now").level == "emergency"
     assert assess("my face fell on one side this morning").level == "emergency"
 
 

@@ -13,7 +13,11 @@ How: each run starts `python -m skill.hosting.serve` on 127.0.0.1 with the gener
 PKI (ALEXA_TRUST_BUNDLE + a loopback chain server via ALEXA_CERT_CHAIN_ORIGIN), so every
 request has its Signature-256 checked against a cached chain exactly as in production.
 Request bodies are distinct LaunchRequests (own request, session and user ids), each
-signed with the test leaf key just before its run so timestamps stay within 150 s.
+signed with the test leaf key just before its run so timestamps stay within 150 s. Every
+run gets users the server has never seen: the first request of each body is a first visit
+(Pins & Needles reads and writes its SQLite memory), and wrk's later passes over the same
+bodies are returning visits (memory read, nothing to write). The report gives the share of
+first visits; `--bodies` at or above the requests of a round makes every request one.
 The client is wrk (Debian package `wrk`, C, event-driven: it does not bottleneck before
 the server) when installed, else a bounded keep-alive thread client in Python (slower;
 the report says which). All traffic stays on loopback and every run stops by itself.
@@ -33,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,10 +94,12 @@ def start_server(*, skill: str | None, workers: int, threads: int, verify: bool,
 
 
 def signed_requests(pki: certs.Pki, n: int) -> list[tuple[str, bytes]]:
-    """n distinct LaunchRequests, each signed now (timestamps valid for 150 s)."""
-    out = []
+    """n distinct LaunchRequests from n users no earlier call used, each signed now
+    (timestamps valid for 150 s)."""
+    batch = uuid.uuid4().hex[:12]  # fixed ids would make every run after the first
+    out = []                       # a run of returning users, with nothing to write
     for i in range(n):
-        env = certs.envelope(user_id=f"amzn1.ask.account.LOADTEST{i:06d}")
+        env = certs.envelope(user_id=f"amzn1.ask.account.LOADTEST{batch}{i:06d}")
         body = certs.body_of(env)
         out.append((pki.sign(body), body))
     return out
@@ -227,11 +234,14 @@ def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki,
                    "p99_ms": max(run["p99_ms"] for run in runs),
                    "errors": sum(run["errors"] for run in runs),
                    "rounds_rps": [round(run["rps"]) for run in runs],
+                   "first_visits": sum(min(args.bodies, run["requests"]) for run in runs)
+                   / max(1, sum(run["requests"] for run in runs)),
                    "rss_mb": round(memory[label][-1], 1)}
             rows.append(row)
             print(f"  {label:<28} c={concurrency:<3} {row['rps']:8.0f} req/s  "
                   f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
                   f"errors {row['errors']}  rounds {row['rounds_rps']}  "
+                  f"first visits {row['first_visits']:.0%}  "
                   f"rss {row['rss_mb']:.0f} MB", flush=True)
     for label, samples in memory.items():  # after each warm-up, after each measured block
         print(f"  {label:<28} memory (all processes): " +

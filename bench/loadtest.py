@@ -21,7 +21,9 @@ first visits; `--bodies` at or above the requests of a round makes every request
 The client is wrk (Debian package `wrk`, C, event-driven: it does not bottleneck before
 the server) when installed, else a bounded keep-alive thread client in Python (slower;
 the report says which). All traffic stays on loopback and every run stops by itself.
-Errors (any non-200, socket error or timeout) must be 0.
+Errors (any non-200, socket error or timeout) must be 0. Beside req/s it reports the CPU
+the servers spent per request (from /proc): other work on a shared machine takes cores
+away and swings req/s from round to round, but changes CPU per request much less.
 """
 
 from __future__ import annotations
@@ -198,6 +200,21 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a server process and its workers so far (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += int(stat[11]) + int(stat[12])  # utime, stime (clock ticks)
+        todo.extend(int(child) for child in children)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki, workdir: Path,
                 tool: str) -> list[dict]:
     """For each concurrency: warm every server, then `rounds` interleaved runs each.
@@ -221,8 +238,11 @@ def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki,
         for r in range(args.rounds):
             for label in (order if r % 2 == 0 else order[::-1]):
                 reqs = signed_requests(pki, args.bodies)  # fresh timestamps every run
-                results[label].append(run_once(tool, targets[label].port, reqs,
-                                               concurrency, per_round, workdir))
+                cpu_before = tree_cpu_seconds(targets[label].proc.pid)
+                run = run_once(tool, targets[label].port, reqs, concurrency, per_round,
+                               workdir)
+                run["cpu_s"] = tree_cpu_seconds(targets[label].proc.pid) - cpu_before
+                results[label].append(run)
         for label, server in targets.items():
             memory[label].append(tree_rss_mb(server.proc.pid))
         for label, runs in results.items():
@@ -236,12 +256,17 @@ def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki,
                    "rounds_rps": [round(run["rps"]) for run in runs],
                    "first_visits": sum(min(args.bodies, run["requests"]) for run in runs)
                    / max(1, sum(run["requests"] for run in runs)),
-                   "rss_mb": round(memory[label][-1], 1)}
+                   "rss_mb": round(memory[label][-1], 1),
+                   # CPU the servers spent per request: less sensitive than req/s to
+                   # other work on a shared machine, which takes cores, not instructions
+                   "cpu_ms_per_req": 1000 * sum(run["cpu_s"] for run in runs)
+                   / max(1, sum(run["requests"] for run in runs))}
             rows.append(row)
             print(f"  {label:<28} c={concurrency:<3} {row['rps']:8.0f} req/s  "
                   f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
                   f"errors {row['errors']}  rounds {row['rounds_rps']}  "
                   f"first visits {row['first_visits']:.0%}  "
+                  f"cpu {row['cpu_ms_per_req']:.2f} ms/req  "
                   f"rss {row['rss_mb']:.0f} MB", flush=True)
     for label, samples in memory.items():  # after each warm-up, after each measured block
         print(f"  {label:<28} memory (all processes): " +
@@ -310,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     # Rounds run back to back (A B, B A, ...), so round i of each is a pair measured under
     # the same background load; the median of the paired ratios resists bursts of noise
     # from other work on the machine better than the ratio of totals.
-    print("\nconcurrency  hello req/s  pins req/s  ratio  paired-median  (target >= 0.80)")
+    print("\nconcurrency  hello req/s  pins req/s  ratio  paired-median  (target >= 0.80)"
+          "  cpu/req hello/pins")
     for c in args.concurrency:
         hello = next(r for r in rows if r["concurrency"] == c
                      and r["label"] == "hello-world (verify on)")
@@ -322,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         pins["paired_ratio"] = round(paired, 3)
         ok &= ratio >= 0.8
         print(f"{c:>11}  {hello['rps']:11.0f}  {pins['rps']:10.0f}  {ratio:5.2f}  "
-              f"{paired:13.2f}")
+              f"{paired:13.2f}  {hello['cpu_ms_per_req'] / pins['cpu_ms_per_req']:19.2f}")
     errors = sum(r["errors"] for r in rows)
     ok &= errors == 0
     print(f"errors: {errors}  ->  {'PASS' if ok else 'FAIL'}")

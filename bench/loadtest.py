@@ -184,35 +184,34 @@ def run_once(tool: str, port: int, reqs, concurrency: int, duration: float,
     return run_python(port, reqs, concurrency, duration)
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a server process and its workers (Linux /proc), in MB."""
-    total, todo = 0, [pid]
+def _tree_proc_files(pid: int, name: str):
+    """The text of /proc/<p>/<name> for a server process and each of its workers."""
+    todo = [pid]
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
+            text = Path(f"/proc/{current}/{name}").read_text()
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        total += next((int(line.split()[1]) for line in status.splitlines()
-                       if line.startswith("VmRSS:")), 0)
+        yield text
         todo.extend(int(child) for child in children)
-    return total / 1024
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a server process and its workers (Linux /proc), in MB."""
+    return sum(next((int(line.split()[1]) for line in status.splitlines()
+                     if line.startswith("VmRSS:")), 0)
+               for status in _tree_proc_files(pid, "status")) / 1024
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU time of a server process and its workers so far (Linux /proc)."""
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        total += int(stat[11]) + int(stat[12])  # utime, stime (clock ticks)
-        todo.extend(int(child) for child in children)
-    return total / os.sysconf("SC_CLK_TCK")
+    ticks = 0
+    for stat in _tree_proc_files(pid, "stat"):
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki, workdir: Path,

@@ -13,11 +13,17 @@ How: each run starts `python -m skill.hosting.serve` on 127.0.0.1 with the gener
 PKI (ALEXA_TRUST_BUNDLE + a loopback chain server via ALEXA_CERT_CHAIN_ORIGIN), so every
 request has its Signature-256 checked against a cached chain exactly as in production.
 Request bodies are distinct LaunchRequests (own request, session and user ids), each
-signed with the test leaf key just before its run so timestamps stay within 150 s.
+signed with the test leaf key just before its run so timestamps stay within 150 s. Every
+run gets users the server has never seen: the first request of each body is a first visit
+(Pins & Needles reads and writes its SQLite memory), and wrk's later passes over the same
+bodies are returning visits (memory read, nothing to write). The report gives the share of
+first visits; `--bodies` at or above the requests of a round makes every request one.
 The client is wrk (Debian package `wrk`, C, event-driven: it does not bottleneck before
 the server) when installed, else a bounded keep-alive thread client in Python (slower;
 the report says which). All traffic stays on loopback and every run stops by itself.
-Errors (any non-200, socket error or timeout) must be 0.
+Errors (any non-200, socket error or timeout) must be 0. Beside req/s it reports the CPU
+the servers spent per request (from /proc): other work on a shared machine takes cores
+away and swings req/s from round to round, but changes CPU per request much less.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,10 +96,12 @@ def start_server(*, skill: str | None, workers: int, threads: int, verify: bool,
 
 
 def signed_requests(pki: certs.Pki, n: int) -> list[tuple[str, bytes]]:
-    """n distinct LaunchRequests, each signed now (timestamps valid for 150 s)."""
-    out = []
+    """n distinct LaunchRequests from n users no earlier call used, each signed now
+    (timestamps valid for 150 s)."""
+    batch = uuid.uuid4().hex[:12]  # fixed ids would make every run after the first
+    out = []                       # a run of returning users, with nothing to write
     for i in range(n):
-        env = certs.envelope(user_id=f"amzn1.ask.account.LOADTEST{i:06d}")
+        env = certs.envelope(user_id=f"amzn1.ask.account.LOADTEST{batch}{i:06d}")
         body = certs.body_of(env)
         out.append((pki.sign(body), body))
     return out
@@ -175,20 +184,34 @@ def run_once(tool: str, port: int, reqs, concurrency: int, duration: float,
     return run_python(port, reqs, concurrency, duration)
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a server process and its workers (Linux /proc), in MB."""
-    total, todo = 0, [pid]
+def _tree_proc_files(pid: int, name: str):
+    """The text of /proc/<p>/<name> for a server process and each of its workers."""
+    todo = [pid]
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
+            text = Path(f"/proc/{current}/{name}").read_text()
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        total += next((int(line.split()[1]) for line in status.splitlines()
-                       if line.startswith("VmRSS:")), 0)
+        yield text
         todo.extend(int(child) for child in children)
-    return total / 1024
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a server process and its workers (Linux /proc), in MB."""
+    return sum(next((int(line.split()[1]) for line in status.splitlines()
+                     if line.startswith("VmRSS:")), 0)
+               for status in _tree_proc_files(pid, "status")) / 1024
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a server process and its workers so far (Linux /proc)."""
+    ticks = 0
+    for stat in _tree_proc_files(pid, "stat"):
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki, workdir: Path,
@@ -214,8 +237,11 @@ def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki,
         for r in range(args.rounds):
             for label in (order if r % 2 == 0 else order[::-1]):
                 reqs = signed_requests(pki, args.bodies)  # fresh timestamps every run
-                results[label].append(run_once(tool, targets[label].port, reqs,
-                                               concurrency, per_round, workdir))
+                cpu_before = tree_cpu_seconds(targets[label].proc.pid)
+                run = run_once(tool, targets[label].port, reqs, concurrency, per_round,
+                               workdir)
+                run["cpu_s"] = tree_cpu_seconds(targets[label].proc.pid) - cpu_before
+                results[label].append(run)
         for label, server in targets.items():
             memory[label].append(tree_rss_mb(server.proc.pid))
         for label, runs in results.items():
@@ -227,11 +253,19 @@ def measure_all(targets: dict[str, certs.ServeProcess], *, args, pki: certs.Pki,
                    "p99_ms": max(run["p99_ms"] for run in runs),
                    "errors": sum(run["errors"] for run in runs),
                    "rounds_rps": [round(run["rps"]) for run in runs],
-                   "rss_mb": round(memory[label][-1], 1)}
+                   "first_visits": sum(min(args.bodies, run["requests"]) for run in runs)
+                   / max(1, sum(run["requests"] for run in runs)),
+                   "rss_mb": round(memory[label][-1], 1),
+                   # CPU the servers spent per request: less sensitive than req/s to
+                   # other work on a shared machine, which takes cores, not instructions
+                   "cpu_ms_per_req": 1000 * sum(run["cpu_s"] for run in runs)
+                   / max(1, sum(run["requests"] for run in runs))}
             rows.append(row)
             print(f"  {label:<28} c={concurrency:<3} {row['rps']:8.0f} req/s  "
                   f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
                   f"errors {row['errors']}  rounds {row['rounds_rps']}  "
+                  f"first visits {row['first_visits']:.0%}  "
+                  f"cpu {row['cpu_ms_per_req']:.2f} ms/req  "
                   f"rss {row['rss_mb']:.0f} MB", flush=True)
     for label, samples in memory.items():  # after each warm-up, after each measured block
         print(f"  {label:<28} memory (all processes): " +
@@ -300,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     # Rounds run back to back (A B, B A, ...), so round i of each is a pair measured under
     # the same background load; the median of the paired ratios resists bursts of noise
     # from other work on the machine better than the ratio of totals.
-    print("\nconcurrency  hello req/s  pins req/s  ratio  paired-median  (target >= 0.80)")
+    print("\nconcurrency  hello req/s  pins req/s  ratio  paired-median  (target >= 0.80)"
+          "  cpu/req hello/pins")
     for c in args.concurrency:
         hello = next(r for r in rows if r["concurrency"] == c
                      and r["label"] == "hello-world (verify on)")
@@ -312,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         pins["paired_ratio"] = round(paired, 3)
         ok &= ratio >= 0.8
         print(f"{c:>11}  {hello['rps']:11.0f}  {pins['rps']:10.0f}  {ratio:5.2f}  "
-              f"{paired:13.2f}")
+              f"{paired:13.2f}  {hello['cpu_ms_per_req'] / pins['cpu_ms_per_req']:19.2f}")
     errors = sum(r["errors"] for r in rows)
     ok &= errors == 0
     print(f"errors: {errors}  ->  {'PASS' if ok else 'FAIL'}")

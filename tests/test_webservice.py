@@ -387,6 +387,33 @@ def test_default_skill_is_pins_and_needles_with_sqlite_memory(monkeypatch, tmp_p
     assert db.exists()
 
 
+def test_web_service_logs_each_request_once_with_intent_and_locale(monkeypatch, tmp_path,
+                                                                  caplog):
+    """The served skill leaves its request-log line to the web service, whose one line
+    per request carries the same fields; the Lambda's skill keeps its own line."""
+    from skill.alexa.builder import build_skill
+
+    caplog.set_level(logging.INFO, logger="skill")
+    monkeypatch.setenv("SKILL_SQLITE_PATH", str(tmp_path / "memory.sqlite3"))
+    monkeypatch.delenv("SKILL_TABLE", raising=False)
+    app = create_app(config={"ASK_SDK_VERIFY_SIGNATURE": False})
+    env = certs.intent_envelope("AMAZON.HelpIntent", locale="en-GB")
+    assert post(app.test_client(), certs.body_of(env)).status_code == 200
+    lines = [r.getMessage() for r in caplog.records]
+    served = [line for line in lines if "AMAZON.HelpIntent" in line]
+    assert len(served) == 1, lines
+    assert "event=alexa_request status=200 type=IntentRequest intent=AMAZON.HelpIntent " \
+           "locale=en-GB " in served[0]
+    assert f"user={short_id(USER_ID)}" in served[0]
+
+    caplog.clear()
+    app = create_app(build_skill(), {"ASK_SDK_VERIFY_SIGNATURE": False})
+    assert post(app.test_client(), certs.body_of(env)).status_code == 200
+    lines = [r.getMessage() for r in caplog.records]
+    assert "request type=IntentRequest intent=AMAZON.HelpIntent locale=en-GB " \
+           f"user={short_id(USER_ID)}" in lines, lines
+
+
 def test_default_memory_lives_under_xdg_state_home(monkeypatch, tmp_path):
     from skill.hosting.webservice import default_sqlite_path
 

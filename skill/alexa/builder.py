@@ -45,9 +45,12 @@ def request_handlers() -> list:
 
 
 def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None = None,
-                        skill_id: str | None = None) -> CustomSkillBuilder:
+                        skill_id: str | None = None, *,
+                        request_log: bool = True) -> CustomSkillBuilder:
     """A configured builder. `skill_id` (default: $SKILL_ID) makes the SDK reject requests
-    for any other skill; unset, every request is accepted, which is what local use needs."""
+    for any other skill; unset, every request is accepted, which is what local use needs.
+    `request_log=False` leaves out the skill's own request log line, for a host that logs
+    each request itself (the web service's one line per request carries the same fields)."""
     # The adapter stays ours (MemoryStoreInterceptor): the skill reads and writes memory
     # itself, so a failing or slow store degrades one turn instead of failing it.
     builder = CustomSkillBuilder()
@@ -57,7 +60,8 @@ def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None =
     for handler in request_handlers():
         builder.add_request_handler(handler)
     builder.add_exception_handler(handlers.CatchAllExceptionHandler())
-    builder.add_global_request_interceptor(interceptors.RequestLogInterceptor())
+    if request_log:
+        builder.add_global_request_interceptor(interceptors.RequestLogInterceptor())
     builder.add_global_request_interceptor(interceptors.MemoryStoreInterceptor(
         persistence_adapter))
     builder.add_global_request_interceptor(interceptors.LoadStateInterceptor())
@@ -67,5 +71,6 @@ def build_skill_builder(persistence_adapter: AbstractPersistenceAdapter | None =
 
 
 def build_skill(persistence_adapter: AbstractPersistenceAdapter | None = None,
-                skill_id: str | None = None) -> CustomSkill:
-    return build_skill_builder(persistence_adapter, skill_id).create()
+                skill_id: str | None = None, *, request_log: bool = True) -> CustomSkill:
+    return build_skill_builder(persistence_adapter, skill_id,
+                               request_log=request_log).create()

@@ -34,8 +34,23 @@ def test_in_a_stretch_control_words_are_controls(words, meant):
         assert reinterpret.meaning(state("routine"), intent, [words]) == meant
 
 
+def _families() -> list[tuple[str, str, str, str]]:
+    """tests/data/reinterpret_families.tsv: mode, heard-as intent, words, meaning."""
+    lines = (Path(__file__).parent / "data" / "reinterpret_families.tsv").read_text("utf-8")
+    return [tuple(line.split("\t")) for line in lines.splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("mode, heard_as, words, meant", _families())
+def test_control_families_and_what_carriers_leave_are_controls(mode, heard_as, words, meant):
+    assert reinterpret.meaning(state(mode), heard_as, [words]) == meant
+
+
 @pytest.mark.parametrize("words", ["ouch that hurts, skip it", "I feel dizzy, stop",
-                                   "my calf is cramping, next"])
+                                   "my calf is cramping, next",
+                                   "hang on my chest feels tight",
+                                   "I can't breathe properly, pause",
+                                   "sore knee, let's call it a day"])
 def test_in_a_stretch_discomfort_is_never_reinterpreted(words):
     assert reinterpret.meaning(state("routine"), "SymptomStoryIntent", [words]) is None
 

@@ -167,7 +167,12 @@ class RoutineControlHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         control = getattr(_routine(), self.control)
-        return _respond(handler_input, control(get_state(handler_input)))
+        reply = control(get_state(handler_input))
+        if self.control == "fallback":  # no words reached us: they may have been a
+            from skill.dialog import guidance  # warning sign ("wait, I can't move my leg")
+
+            reply = guidance.with_emergency_tail(reply, locale(handler_input))
+        return _respond(handler_input, reply)
 
 
 # intents -> the routine's answer, while a stretch runs. "Yes" to "say next when you're

@@ -70,3 +70,21 @@ def test_help_and_goodbye_in_free_text(words, meant):
 def test_words_that_only_look_like_help_or_goodbye_are_not(words):
     assert reinterpret.meaning(IDLE, "QuestionIntent", [words]) not in ("AMAZON.HelpIntent",
                                                                         "AMAZON.StopIntent")
+
+
+@pytest.mark.parametrize("words, meant", [
+    ("reminders to move around during the day", "SetMovementRemindersIntent"),
+    ("a reminder to stretch me legs at three", "SetMovementRemindersIntent"),
+    ("read me back the reminders you've got for me", "ListMovementRemindersIntent"),
+    ("switch off the reminders mate", "StopMovementRemindersIntent"),
+    ("the reminders are annoying him can you cancel them", "StopMovementRemindersIntent"),
+])
+def test_reminder_words_in_free_text_are_the_reminder_intents(words, meant):
+    """Never a stretch: 'reminders to move around' names moving, but asks for reminders."""
+    assert reinterpret.meaning(IDLE, "QuestionIntent", [words]) == meant
+
+
+@pytest.mark.parametrize("words", ["remind me what causes it", "remind me to take my tablets",
+                                   "how do reminders help"])
+def test_other_reminding_is_not_a_movement_reminder(words):
+    assert reinterpret.meaning(IDLE, "QuestionIntent", [words]) is None

@@ -202,3 +202,30 @@ def test_no_verify_on_loopback_serves_unsigned_requests_and_says_so(tmp_path):
     finally:
         srv.stop()
     assert "event=no_verify" in srv.log()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_stops_the_supervisor_and_its_workers(tmp_path):
+    """SIGTERM (systemd, docker stop, ServeProcess.stop) must end serve at once: Python
+    retries an interrupted waitpid, so a supervisor that only set a flag kept waiting on
+    its healthy workers until something SIGKILLed it."""
+    srv = Server(["--workers", "2", "--no-verify"],
+                 _env(SKILL_SQLITE_PATH=str(tmp_path / "memory.sqlite3")),
+                 tmp_path / "server.log")
+    try:
+        workers = [int(p) for p in Path(f"/proc/{srv.proc.pid}/task/{srv.proc.pid}/children")
+                   .read_text().split()]
+        assert len(workers) == 2
+        srv.proc.terminate()
+        assert srv.proc.wait(timeout=20) == 0
+        assert not [pid for pid in workers if _alive(pid)]
+    finally:
+        srv.stop()

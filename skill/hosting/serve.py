@@ -215,8 +215,16 @@ def supervise(factory: Callable[[], Any], sock: socket.socket, options: dict[str
         children[pid] = time.monotonic()
 
     def stop(*_: Any) -> None:
+        # Python retries the interrupted waitpid below (PEP 475), so a flag alone would
+        # leave the supervisor waiting on healthy workers: tell them now, and their exits
+        # end the wait.
         nonlocal stopping
         stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

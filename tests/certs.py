@@ -259,6 +259,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, SIGTERM when the process that started it dies,
+    so a test run killed midway (a timeout, Ctrl-C twice) leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class ServeProcess:
     """`python -m skill.hosting.serve` on a free loopback port, ready when /healthz says so.
 
@@ -276,7 +286,7 @@ class ServeProcess:
             [sys.executable, "-m", "skill.hosting.serve", "--host", "127.0.0.1",
              "--port", str(self.port), *args],
             cwd=repo, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:

@@ -167,18 +167,14 @@ class RoutineControlHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         control = getattr(_routine(), self.control)
-        reply = control(get_state(handler_input))
-        if self.control == "fallback":  # no words reached us: they may have been a
-            from skill.dialog import guidance  # warning sign ("wait, I can't move my leg")
-
-            reply = guidance.with_emergency_tail(reply, locale(handler_input))
-        return _respond(handler_input, reply)
+        return _respond(handler_input, control(get_state(handler_input)))
 
 
 # intents -> the routine's answer, while a stretch runs. "Yes" to "say next when you're
 # ready" is next, and so is "keep going" heard as "tell me more" (never a passage mid-stretch); repeat is the whole step again (not just the last thing said, which may
 # have been "you have three to go"); stop and cancel end the session, keeping the place;
-# anything not understood says which words work and keeps the place.
+# anything not understood is AMAZON.FallbackIntent, answered by safety_handlers (the
+# routine's own line, which says which words work, then the emergency line).
 ROUTINE_CONTROLS = (
     (("AMAZON.NextIntent", "AMAZON.YesIntent", "TellMeMoreIntent"), "next_step"),
     (("AMAZON.PreviousIntent",), "previous_step"),
@@ -191,7 +187,6 @@ ROUTINE_CONTROLS = (
     (("AMAZON.HelpIntent",), "help"),
     (("AMAZON.StopIntent", "AMAZON.CancelIntent"), "stop"),
     (("AMAZON.NoIntent",), "not_yet"),
-    (("AMAZON.FallbackIntent",), "fallback"),
 )
 
 # Controls that only ever mean the stretch, and controls that mean it when nothing else has

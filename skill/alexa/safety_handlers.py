@@ -179,15 +179,15 @@ class ConfirmAnswerHandler(AbstractRequestHandler):
 class FallbackSafetyNetHandler(AbstractRequestHandler):
     """AMAZON.FallbackIntent carries no words, and they may have been a warning sign the
     model could not place: `safety.fallback` keeps an emergency line in the reply (README
-    "Fallback safety net" has the figures behind this choice). Inside the warning-sign
-    check and the stretch routine their own fallbacks answer (they re-ask or list the
-    commands); a damaged session hears the reset notice first."""
+    "Fallback safety net" has the figures behind this choice), mid-stretch too. Inside
+    the warning-sign check its own fallback answers (it asks about a sign again); a
+    damaged session hears the reset notice first."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         if not is_intent_name(_FALLBACK)(handler_input):
             return False
         state = get_state(handler_input)
-        return state.mode not in _FEATURE_MODES and not state.was_reset
+        return state.mode != "doctor_check" and not state.was_reset
 
     def handle(self, handler_input: HandlerInput) -> Response:
         from skill.dialog import safety

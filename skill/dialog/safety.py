@@ -189,14 +189,19 @@ def fallback(state, locale: str | None):
     """AMAZON.FallbackIntent (no words reached us; they may have been a warning sign).
 
     A waiting confirming question is asked again (it still wants its yes or no); in a
-    symptom conversation the signs and the number come first; elsewhere the ordinary
-    fallback ends with "If it's an emergency, call <number>." (README: the figures behind
-    this choice)."""
+    symptom conversation the signs and the number come first; mid-stretch the routine's
+    line (the words it knows) and elsewhere the ordinary fallback end with "If it's an
+    emergency, call <number>." (README: the figures behind this choice; mid-stretch a sign
+    can open with a control word: "wait, I can't move my leg")."""
     from skill.dialog import guidance, menu
 
     flag = pending_flag(state)
     if flag:
         return guidance.confirm_question(flag, locale, again=True)
+    if state.mode == "routine":
+        from skill.dialog import routine
+
+        return guidance.with_emergency_tail(routine.fallback(state), locale)
     if in_symptom_conversation(state):
         return guidance.fallback_safety_net(locale)
     return guidance.with_emergency_tail(menu.fallback(state), locale)

@@ -214,17 +214,20 @@ def supervise(factory: Callable[[], Any], sock: socket.socket, options: dict[str
             _run_worker(factory, sock, options)
         children[pid] = time.monotonic()
 
+    def terminate_children() -> None:
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     def stop(*_: Any) -> None:
         # Python retries the interrupted waitpid below (PEP 475), so a flag alone would
         # leave the supervisor waiting on healthy workers: tell them now, and their exits
         # end the wait.
         nonlocal stopping
         stopping = True
-        for pid in list(children):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        terminate_children()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -247,11 +250,7 @@ def supervise(factory: Callable[[], Any], sock: socket.socket, options: dict[str
             break
         log.warning("event=worker_restart pid=%s status=%s", pid, status)
         spawn()
-    for pid in children:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    terminate_children()
     for pid in list(children):
         try:
             os.waitpid(pid, 0)

@@ -94,18 +94,27 @@ def test_symptom_values_follow_alexa_rules():
 
 @pytest.mark.parametrize("locale", locales.supported())
 def test_no_slotless_sample_is_a_red_flag(locale):
-    found = set()
+    found, checked = set(), set()
     for intent in model(locale)["intents"]:
         if intent.get("slots"):
             continue
+        checked.add(intent["name"])
         for sample in intent["samples"]:
             if triage.assess(sample).alarm:
                 found.add((intent["name"], sample))
+    assert {"AMAZON.PauseIntent", "AMAZON.YesIntent", "UnsureIntent", "SkipStepIntent"} <= checked
     assert found == KNOWN_SLOTLESS_RED_FLAGS, (
         "a red-flag phrase is a sample of an intent without a slot, so triage never sees "
         f"it: {sorted(found - KNOWN_SLOTLESS_RED_FLAGS)}; fixed: "
         f"{sorted(KNOWN_SLOTLESS_RED_FLAGS - found)}")
 
+
+
+@pytest.mark.parametrize("words", ["give me five minutes", "yes for a while"])
+def test_control_phrasings_kept_out_of_slotless_intents_would_be_caught(words):
+    """The control samples refused for this reason read as lasting numbness, so the check
+    above would name them (it can fail)."""
+    assert triage.assess(words).alarm
 
 ISSUE_EXAMPLES = [
     ("my face is drooping", "emergency"), ("I can't control my bladder", "emergency"),

@@ -23,8 +23,8 @@ NLUs (--nlu, comma separated):
 
 The data are the blind sets in tests/data/blind/ of THIS checkout; --root names the checkout
 whose code and model are played (so the same sets score the old code: --root /work/wt/base,
-run with that checkout's python). Part b is the holdout: print its figures only (--misses
-refuses it). Dev-only; not part of CI.
+run with that checkout's python). Parts b, e and g are holdouts: their figures only
+(--misses refuses them). Dev-only; not part of CI.
 
 usage: python tools/utterance_report.py [--root DIR] [--nlu straight,sim,sem] [--misses a]
 """
@@ -48,6 +48,9 @@ SEM_SCRIPT = os.environ.get("SEMNLU_SCRIPT", "/work/shared/tools/semantic_nlu.py
 SHARED_TOOLS = Path(SEM_SCRIPT).parent
 VA_NODE_MODULES = os.environ.get("VA_NODE_MODULES", "/tmp/va/node_modules")
 LOCALE = "en-US"
+# Parts whose misses may be read and tuned on, and the holdouts that are only ever scored.
+TUNING_PARTS = ("a", "c", "d", "f")
+HOLDOUT_PARTS = ("b", "e", "g")
 STATE_KEY = "pins_and_needles"
 
 # The labelled intent for "straight into the intent".
@@ -339,8 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=HERE, help="the checkout to play")
     parser.add_argument("--nlu", default="straight,sim,sem")
     parser.add_argument("--parts", default="a,b")
-    parser.add_argument("--misses", choices=["a", "c", "d"],
-                        help="list the misses of a tuning part (never of a holdout, b or e)")
+    parser.add_argument("--misses", choices=TUNING_PARTS,
+                        help="list the misses of a tuning part (never of a holdout: "
+                             + ", ".join(HOLDOUT_PARTS) + ")")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     root = args.root.resolve()
@@ -350,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         for nlu_name in args.nlu.split(","):
             result = evaluate(root, nlu_name, part, player)
             table[f"{part} {nlu_name}"] = summary(result["rows"])
-            if args.misses == part and part not in ("b", "e"):
+            if args.misses == part and part not in HOLDOUT_PARTS:
                 for row in result["rows"]:
                     if not row["ok"]:
                         print(f"MISS {nlu_name} {row['context']:7} {row['label']:12} "

@@ -39,8 +39,6 @@ WHY = "WhyLegFallsAsleepIntent"
 STORY = "SymptomStoryIntent"
 # Jobs that an information question about them does not start (the article answers it).
 _INFORMATION_JOBS = ("DoctorCheckIntent", "StartRoutineIntent")
-# Jobs an information question can still ask for ("what can you do", "how does this work").
-_ALWAYS_JOBS = ("AMAZON.HelpIntent", "AMAZON.StopIntent")
 # What `state.pending` may hold when nothing outside the core, routine and doctor check is
 # waiting for an answer; anything else (another feature's confirming question) is left alone.
 _OWN_PENDING_PREFIXES = ("more", "causes", "topic:", "doctor_check", "routine", "resume_routine")
@@ -123,17 +121,14 @@ def _anywhere(intent: str | None, text: str) -> str | None:
 def _recognised_job(intent: str, text: str) -> str | None:
     """The job the semantic recogniser (`jobs.py`) hears in words no phrase family placed.
     A story is never made a "why" this way (only its own why-words make it one, below), and
-    a question that opens as an information question ("how do reminders help") starts no
-    job but help or goodbye: the ranker answers it."""
+    a question that opens as an information question ("how do reminders help") is not
+    asked at all: the ranker answers it (and most article questions load no model here)."""
+    if intent == QUESTION and _compiled(_data()["anywhere"]["information_question"]).search(text):
+        return None
     from skill.dialog import jobs
 
     job = jobs.recognise(text)
-    if intent == STORY and job == WHY:
-        return None
-    if intent == QUESTION and job not in _ALWAYS_JOBS \
-            and _compiled(_data()["anywhere"]["information_question"]).search(text):
-        return None
-    return job
+    return None if intent == STORY and job == WHY else job
 
 
 def is_why_question(text: str) -> bool:

@@ -15,6 +15,8 @@ something else, and if so answers that instead:
   free text that asks for a job (help, the doctor check, a stretch) gets that job, and a
   story that asks why a leg or foot goes to sleep, naming nothing more specific, gets the
   article's own explanation. A question that arrived as a question is left to the ranker.
+  Free text the phrase families cannot place is asked of the semantic job recogniser
+  (`jobs.py`, by meaning, from the interaction model's own samples of the jobs).
 
 Red flags still come first: the Alexa layer only asks once triage has found none. Pain or
 dizziness mid-stretch is never reinterpreted (the routine stops for it). The phrase
@@ -102,6 +104,8 @@ def _anywhere(intent: str | None, text: str) -> str | None:
         return None
     data = _data()["anywhere"]
     job = _first(_families(data["jobs"]), text)
+    if job is None:
+        job = _recognised_job(intent, text)
     if job in _INFORMATION_JOBS and intent == QUESTION \
             and _compiled(data["information_question"]).search(text):
         job = None  # "why does stretching help": the article answers it, no routine starts
@@ -112,6 +116,19 @@ def _anywhere(intent: str | None, text: str) -> str | None:
             return None
         return WHY if is_why_question(text) else QUESTION
     return WHY if is_why_question(text) else None
+
+
+def _recognised_job(intent: str, text: str) -> str | None:
+    """The job the semantic recogniser (`jobs.py`) hears in words no phrase family placed.
+    A story is never made a "why" this way (only its own why-words make it one, below), and
+    a question that opens as an information question ("how do reminders help") is not
+    asked at all: the ranker answers it (and most article questions load no model here)."""
+    if intent == QUESTION and _compiled(_data()["anywhere"]["information_question"]).search(text):
+        return None
+    from skill.dialog import jobs
+
+    job = jobs.recognise(text)
+    return None if intent == STORY and job == WHY else job
 
 
 def is_why_question(text: str) -> bool:

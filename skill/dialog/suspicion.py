@@ -5,7 +5,8 @@ have to hold on to the furniture to get around"), in words no phrase list forese
 module compares what was said, by meaning, with a bank of reference sentences
 (`suspicion_bank.json`): descriptions of each warning sign in many registers, and
 ordinary things that must not alarm (everyday leg-asleep stories, resolved episodes,
-questions about signs, idioms, negations, jokes). It is a k-nearest-neighbour vote on
+questions about signs, idioms, negations, jokes; and the interaction model's own samples of
+a stretch request, generated into `job_samples.json`, less any that read like a sign). It is a k-nearest-neighbour vote on
 sentence embeddings (`embedding.py`): a text is suspected of a sign when its k nearest
 descriptions of that sign are close enough (`min_similarity`) and closer, by
 `min_margin`, than its k nearest ordinary sentences. The skill then asks one confirming
@@ -73,10 +74,24 @@ class _Detector:
         for group in bank["ordinary"].values():
             texts.extend(group)
             owners.extend([-1] * len(group))
+        # requests for the skill's jobs are ordinary too ("let's get the blood moving in my
+        # legs" is a stretch, not a leg that won't move): the interaction model's own samples
+        # of the intents named in the settings, generated into job_samples.json
+        jobs = read_json(__file__, "job_samples.json")["jobs"]
+        requests = [text for intent in settings.get("ordinary_job_intents", ())
+                    for text in jobs[intent]]
         self._np = np
         self._encode = embedding.encode
         self.vectors = self._encode(texts)
         owners = np.asarray(owners)
+        if requests:
+            # ...but not one that reads like a warning sign ("help me get my legs moving" is
+            # too near "I can't get my legs to move"): the signs' recall comes first
+            vectors = self._encode(requests)
+            signs = self.vectors[owners >= 0]
+            kept = (vectors @ signs.T).max(axis=1) < float(settings["job_request_max_sign_similarity"])
+            self.vectors = np.concatenate([self.vectors, vectors[kept]])
+            owners = np.concatenate([owners, np.full(int(kept.sum()), -1)])
         self.rows = [np.flatnonzero(owners == index) for index in range(len(FLAGS))]
         self.ordinary_rows = np.flatnonzero(owners == -1)
 

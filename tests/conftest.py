@@ -29,3 +29,31 @@ def lambda_handler():
         sys.path.insert(0, str(LAMBDA_DIR))
     module = importlib.import_module("lambda_function")
     return module.lambda_handler
+
+
+@pytest.fixture
+def model_taken_away(tmp_path, monkeypatch):
+    """A context manager: inside it the sentence model is gone (an empty model directory),
+    after it the model is back. Both statistical helpers (the red-flag detector, the job
+    recogniser) forget what they built on the way in and out, so a test sees them fail to
+    load and then recover, as a process whose model went missing would."""
+    import contextlib
+
+    from skill.dialog import embedding, jobs, suspicion
+
+    def forget():
+        embedding._model_cached.cache_clear()
+        suspicion.detector.reset()
+        jobs.recogniser.reset()
+
+    @contextlib.contextmanager
+    def away():
+        monkeypatch.setattr(embedding, "MODEL_DIR", tmp_path)
+        forget()
+        try:
+            yield
+        finally:
+            monkeypatch.undo()
+            forget()
+
+    return away

@@ -103,25 +103,16 @@ def test_never_raises_on_odd_input(built_model, text):
     assert jobs.recognise(text) is None or isinstance(jobs.recognise(text), str)
 
 
-def test_a_missing_model_recognises_nothing_with_one_warning(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(embedding, "MODEL_DIR", tmp_path)
-    embedding._model_cached.cache_clear()
-    jobs._recogniser_cached.cache_clear()
-    monkeypatch.setattr(jobs, "_failed", False)
-    try:
-        with caplog.at_level(logging.WARNING, logger=jobs.__name__):
-            assert jobs.recognise(JOBS_IN_OTHER_WORDS[0][0]) is None
-            assert jobs.recognise(BEYOND_THE_FAMILIES[0][0]) is None
-            assert reinterpret.meaning(IDLE, QUESTION, [BEYOND_THE_FAMILIES[0][0]]) is None
-            # the phrase families still work without the model
-            assert reinterpret.meaning(IDLE, QUESTION, ["should I see a doctor"]) == \
-                "DoctorCheckIntent"
-        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-        assert len(warnings) == 1 and "unavailable" in warnings[0].getMessage()
-    finally:
-        monkeypatch.undo()
-        embedding._model_cached.cache_clear()
-        jobs._recogniser_cached.cache_clear()
+def test_a_missing_model_recognises_nothing_with_one_warning(model_taken_away, caplog):
+    with model_taken_away(), caplog.at_level(logging.WARNING, logger=jobs.__name__):
+        assert jobs.recognise(JOBS_IN_OTHER_WORDS[0][0]) is None
+        assert jobs.recognise(BEYOND_THE_FAMILIES[0][0]) is None
+        assert reinterpret.meaning(IDLE, QUESTION, [BEYOND_THE_FAMILIES[0][0]]) is None
+        # the phrase families still work without the model
+        assert reinterpret.meaning(IDLE, QUESTION, ["should I see a doctor"]) == \
+            "DoctorCheckIntent"
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "unavailable" in warnings[0].getMessage()
     assert jobs.recognise(JOBS_IN_OTHER_WORDS[0][0]) == JOBS_IN_OTHER_WORDS[0][1]
 
 

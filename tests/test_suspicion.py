@@ -125,21 +125,12 @@ def test_encode_is_what_model2vec_computes(built_model):
     assert abs(embedding.encode(texts) - reference.encode(texts)).max() < 1e-3
 
 
-def test_a_missing_model_disables_the_detector_with_one_warning(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(embedding, "MODEL_DIR", tmp_path)
-    embedding._model_cached.cache_clear()
-    suspicion._detector_cached.cache_clear()
-    monkeypatch.setattr(suspicion, "_failed", False)
-    try:
-        with caplog.at_level(logging.WARNING, logger=suspicion.__name__):
-            assert suspicion.suspect(EFFECT_DESCRIPTIONS[0][0]) is None
-            assert suspicion.suspect(EFFECT_DESCRIPTIONS[1][0]) is None
-        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-        assert len(warnings) == 1 and "unavailable" in warnings[0].getMessage()
-    finally:
-        monkeypatch.undo()
-        embedding._model_cached.cache_clear()
-        suspicion._detector_cached.cache_clear()
+def test_a_missing_model_disables_the_detector_with_one_warning(model_taken_away, caplog):
+    with model_taken_away(), caplog.at_level(logging.WARNING, logger=suspicion.__name__):
+        assert suspicion.suspect(EFFECT_DESCRIPTIONS[0][0]) is None
+        assert suspicion.suspect(EFFECT_DESCRIPTIONS[1][0]) is None
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "unavailable" in warnings[0].getMessage()
     assert suspicion.suspect(EFFECT_DESCRIPTIONS[1][0]) is not None  # back once restored
 
 

@@ -92,3 +92,13 @@ def encode(texts) -> "numpy.ndarray":  # noqa: F821 - numpy is imported lazily
     if isinstance(texts, str):
         texts = [texts]
     return model().encode([str(text) for text in texts])
+
+
+def top_mean(similarities, rows, k: int) -> float:
+    """The mean of the k highest `similarities` among `rows` (-1.0 when there are none): the
+    nearest-neighbour score both banks (suspicion.py, jobs.py) vote with."""
+    import numpy as np
+
+    picked = similarities[rows]
+    k = min(k, picked.size)
+    return float(np.partition(picked, picked.size - k)[-k:].mean()) if k else -1.0

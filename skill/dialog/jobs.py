@@ -22,13 +22,13 @@ request that the regex families could not place ever loads it (never a LaunchReq
 
 from __future__ import annotations
 
-import functools
 import logging
-import threading
 from pathlib import Path
 
 from skill.content import spoken
 from skill.datafiles import read_json
+from skill.dialog.embedding import top_mean
+from skill.dialog.lazily import Lazily
 
 logger = logging.getLogger(__name__)
 
@@ -86,24 +86,17 @@ class _Recogniser:
             if spoken.words(text) not in seen:
                 texts.append(text)
                 owners.append(-1)
-        self._np = np
         self._encode = embedding.encode
         self.vectors = self._encode(texts)
         owners = np.asarray(owners)
         self.rows = [np.flatnonzero(owners == index) for index in range(len(self.intents))]
         self.other_rows = np.flatnonzero(owners == -1)
 
-    def _top_mean(self, similarities, rows) -> float:
-        np = self._np
-        picked = similarities[rows]
-        k = min(self.k, picked.size)
-        return float(np.partition(picked, picked.size - k)[-k:].mean()) if k else -1.0
-
     def scores(self, text: str) -> tuple[str, float, float]:
         """(the nearest job, its score, its margin over the not-a-job sentences)."""
         similarities = self._encode([text[:MAX_CHARS]])[0] @ self.vectors.T
-        other = self._top_mean(similarities, self.other_rows)
-        best = max(((intent, self._top_mean(similarities, rows))
+        other = top_mean(similarities, self.other_rows, self.k)
+        best = max(((intent, top_mean(similarities, rows, self.k))
                     for intent, rows in zip(self.intents, self.rows)), key=lambda p: p[1])
         return best[0], round(best[1], 4), round(best[1] - other, 4)
 
@@ -114,38 +107,11 @@ class _Recogniser:
         return None
 
 
-_lock = threading.Lock()
-_failed = False
-
-
-@functools.cache
-def _recogniser_cached() -> _Recogniser:
-    return _Recogniser()
-
-
-def _recogniser() -> _Recogniser | None:
-    """The process-wide recogniser, or None (warned once) when it cannot load."""
-    global _failed
-    if _failed:
-        return None
-    with _lock:
-        try:
-            return _recogniser_cached()
-        except Exception:  # any failure to load disables the recogniser, never the skill
-            _failed = True
-            logger.warning("job recogniser unavailable; the phrase families alone decide",
-                           exc_info=True)
-            return None
+recogniser: Lazily[_Recogniser] = Lazily(lambda: _Recogniser(), "job recogniser",
+                                         "the phrase families alone decide", logger)
 
 
 def recognise(text: str) -> str | None:
     """The job intent `text` asks for, or None (not a job request, empty text, or the
     recogniser could not load). Never raises."""
-    try:
-        if not isinstance(text, str) or not text.strip():
-            return None
-        recogniser = _recogniser()
-        return recogniser.recognise(text) if recogniser is not None else None
-    except Exception:  # a recogniser must never take a request down with it
-        logger.warning("job recogniser failed on one text", exc_info=True)
-        return None
+    return recogniser.ask(text, _Recogniser.recognise)

@@ -19,13 +19,13 @@ first call that carries text.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-import threading
 from dataclasses import dataclass
 
 from skill.datafiles import read_json
+from skill.dialog.embedding import top_mean
+from skill.dialog.lazily import Lazily
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,6 @@ class _Detector:
         jobs = read_json(__file__, "job_samples.json")["jobs"]
         requests = [text for intent in settings.get("ordinary_job_intents", ())
                     for text in jobs[intent]]
-        self._np = np
         self._encode = embedding.encode
         self.vectors = self._encode(texts)
         owners = np.asarray(owners)
@@ -95,19 +94,13 @@ class _Detector:
         self.rows = [np.flatnonzero(owners == index) for index in range(len(FLAGS))]
         self.ordinary_rows = np.flatnonzero(owners == -1)
 
-    def _top_mean(self, similarities, rows) -> float:
-        np = self._np
-        picked = similarities[rows]
-        k = min(self.k, picked.size)
-        return float(np.partition(picked, picked.size - k)[-k:].mean())
-
     def suspect(self, text: str) -> Suspicion | None:
         text = text[:MAX_CHARS]
         best = None
         for similarities in self._encode([text, *clauses(text)]) @ self.vectors.T:
-            ordinary = self._top_mean(similarities, self.ordinary_rows)
+            ordinary = top_mean(similarities, self.ordinary_rows, self.k)
             for flag, rows in zip(FLAGS, self.rows):
-                score = self._top_mean(similarities, rows)
+                score = top_mean(similarities, rows, self.k)
                 if best is None or score - ordinary > best.margin:
                     best = Suspicion(flag, round(score, 4), round(score - ordinary, 4))
         if best.score >= self.min_similarity and best.margin >= self.min_margin:
@@ -134,43 +127,16 @@ def clauses(text: str) -> list[str]:
             if len(part.split()) >= MIN_CLAUSE_WORDS and part != text.strip()][:MAX_CLAUSES]
 
 
-_lock = threading.Lock()
-_failed = False
-
-
-@functools.cache
-def _detector_cached() -> _Detector:
-    return _Detector()
-
-
-def _detector() -> _Detector | None:
-    """The process-wide detector, or None (warned once) when it cannot load."""
-    global _failed
-    if _failed:
-        return None
-    with _lock:
-        try:
-            return _detector_cached()
-        except Exception:  # any failure to load disables the detector, never the skill
-            _failed = True
-            logger.warning("red-flag detector unavailable; the phrase rules alone decide",
-                           exc_info=True)
-            return None
+detector: Lazily[_Detector] = Lazily(lambda: _Detector(), "red-flag detector",
+                                     "the phrase rules alone decide", logger)
 
 
 def suspect(text: str) -> Suspicion | None:
     """The warning sign `text` most likely describes, or None when nothing is suspected
     (empty text, an ordinary story, or the detector could not load). Never raises."""
-    try:
-        if not isinstance(text, str) or not text.strip():
-            return None
-        detector = _detector()
-        return detector.suspect(text) if detector is not None else None
-    except Exception:  # a detector must never take a request down with it
-        logger.warning("red-flag detector failed on one text", exc_info=True)
-        return None
+    return detector.ask(text, _Detector.suspect)
 
 
 def warm_up() -> None:
     """Load the model and the bank now (for a benchmark or a web worker's start-up)."""
-    _detector()
+    detector.get()

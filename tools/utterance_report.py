@@ -27,6 +27,7 @@ run with that checkout's python). Parts b, e and g are holdouts: their figures o
 (--misses refuses them). Dev-only; not part of CI.
 
 usage: python tools/utterance_report.py [--root DIR] [--nlu straight,sim,sem] [--misses a]
+       python tools/utterance_report.py --fillers --parts e,g   (counts only)
 """
 
 from __future__ import annotations
@@ -337,6 +338,37 @@ def summary(rows: list[dict]) -> dict[str, str]:
     }
 
 
+# Words people put before or after what they mean; --fillers cuts them off the ends.
+OPENERS = frozenset("""um uh er erm hmm oh ok okay so right alright well hey yo wait huh ah ag yeah
+    yep please kindly look listen and but now then mate bro dear love lowkey honestly like just
+    sorry cheers ta hun pet man""".split())
+CLOSERS = frozenset("""please thanks thank you mate dear love then now ta hey bro eh yeah ok okay
+    ngl so cheers pet hun lad there today would could ya will""".split())
+
+
+def without_fillers(text: str) -> str:
+    words = text.split()
+    while len(words) > 1 and words[0] in OPENERS:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in CLOSERS:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def filler_check(root: Path, part: str) -> str:
+    """Counts only (safe for a holdout): of the part's phrases the exact matcher sends to the
+    fallback, how many have a filler at an end, and how many match a sample once it is cut."""
+    rows = load(f"jobs_{part}.tsv") + load(f"controls_{part}.tsv")
+    texts = [row["text"] for row in rows]
+    missed = [text for text, (intent, _) in zip(texts, resolve_sim(texts, root))
+              if intent == "AMAZON.FallbackIntent"]
+    cut = [without_fillers(text) for text in missed]
+    rescued = sum(intent != "AMAZON.FallbackIntent" for intent, _ in resolve_sim(cut, root))
+    with_filler = sum(a != b for a, b in zip(missed, cut))
+    return (f"{part}: {len(rows)} phrases, {len(missed)} to the fallback (sim), {with_filler} "
+            f"with a filler at an end, {rescued} match once the fillers are cut")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=HERE, help="the checkout to play")
@@ -346,8 +378,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="list the misses of a tuning part (never of a holdout: "
                              + ", ".join(HOLDOUT_PARTS) + ")")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--fillers", action="store_true",
+                        help="only say how many fallbacks are fillers around a known phrase")
     args = parser.parse_args(argv)
     root = args.root.resolve()
+    if args.fillers:
+        sys.path.insert(0, str(root))
+        for part in args.parts.split(","):
+            print(filler_check(root, part))
+        return 0
     player = Player(root)
     table = {}
     for part in args.parts.split(","):

@@ -103,12 +103,15 @@ def _anywhere(intent: str | None, text: str) -> str | None:
     if intent not in (QUESTION, STORY) or not text:
         return None
     data = _data()["anywhere"]
+    # "why does stretching help", "how do reminders help": a question that opens like this
+    # asks for information, and the ranker answers it
+    informational = intent == QUESTION and bool(
+        _compiled(data["information_question"]).search(text))
     job = _first(_families(data["jobs"]), text)
-    if job is None:
+    if job is None and not informational:
         job = _recognised_job(intent, text)
-    if job in _INFORMATION_JOBS and intent == QUESTION \
-            and _compiled(data["information_question"]).search(text):
-        job = None  # "why does stretching help": the article answers it, no routine starts
+    if job in _INFORMATION_JOBS and informational:
+        job = None  # the article answers it; no check or routine starts
     if job is not None:
         return job
     if intent == STORY:  # a story is a story unless it asks why
@@ -120,11 +123,9 @@ def _anywhere(intent: str | None, text: str) -> str | None:
 
 def _recognised_job(intent: str, text: str) -> str | None:
     """The job the semantic recogniser (`jobs.py`) hears in words no phrase family placed.
-    A story is never made a "why" this way (only its own why-words make it one, below), and
-    a question that opens as an information question ("how do reminders help") is not
-    asked at all: the ranker answers it (and most article questions load no model here)."""
-    if intent == QUESTION and _compiled(_data()["anywhere"]["information_question"]).search(text):
-        return None
+    A story is never made a "why" this way (only its own why-words make it one). Never
+    asked of an information question (`_anywhere`), so most article questions load no
+    model here."""
     from skill.dialog import jobs
 
     job = jobs.recognise(text)

@@ -107,7 +107,7 @@ class _Recogniser:
         return None
 
 
-recogniser: Lazily[_Recogniser] = Lazily(lambda: _Recogniser(), "job recogniser",
+recogniser: Lazily[_Recogniser] = Lazily(_Recogniser, "job recogniser",
                                          "the phrase families alone decide", logger)
 
 

@@ -77,7 +77,9 @@ class _Detector:
         # requests for the skill's jobs are ordinary too ("let's get the blood moving in my
         # legs" is a stretch, not a leg that won't move): the interaction model's own samples
         # of the intents named in the settings, generated into job_samples.json
-        jobs = read_json(__file__, "job_samples.json")["jobs"]
+        from skill.dialog.jobs import job_samples
+
+        jobs = job_samples()
         requests = [text for intent in settings.get("ordinary_job_intents", ())
                     for text in jobs[intent]]
         self._encode = embedding.encode
@@ -127,7 +129,7 @@ def clauses(text: str) -> list[str]:
             if len(part.split()) >= MIN_CLAUSE_WORDS and part != text.strip()][:MAX_CLAUSES]
 
 
-detector: Lazily[_Detector] = Lazily(lambda: _Detector(), "red-flag detector",
+detector: Lazily[_Detector] = Lazily(_Detector, "red-flag detector",
                                      "the phrase rules alone decide", logger)
 
 

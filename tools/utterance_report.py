@@ -182,6 +182,13 @@ def resolve_straight(labels: list[str], table: dict) -> list[tuple[str, dict]]:
 # ----------------------------------------------------------------------------- playing
 
 
+def use_checkout(root: Path) -> None:
+    """Put the checkout (and its Lambda entry) first on sys.path, so its code and its
+    simulator are the ones played."""
+    sys.path.insert(0, str(root / "lambda"))
+    sys.path.insert(0, str(root))
+
+
 def simulator_module(name: str):
     """The simulator's `name` module from the checkout on sys.path: `simulator/` now,
     `skill/hosting/` in older checkouts (first-contact figures come from those)."""
@@ -199,8 +206,7 @@ class Player:
     def __init__(self, root: Path):
         for name in ("SKILL_TABLE", "SKILL_SQLITE_PATH", "SKILL_ID"):
             os.environ.pop(name, None)
-        sys.path.insert(0, str(root / "lambda"))
-        sys.path.insert(0, str(root))
+        use_checkout(root)
         from lambda_function import lambda_handler
         Envelopes = simulator_module("envelopes").Envelopes
 
@@ -383,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = args.root.resolve()
     if args.fillers:
-        sys.path.insert(0, str(root))
+        use_checkout(root)
         for part in args.parts.split(","):
             print(filler_check(root, part))
         return 0

@@ -1,0 +1,66 @@
+"""The backend reads the interaction model's own answer and control samples as the model does.
+
+Alexa hears each utterance alone, so an answer or a control can reach the skill as free text
+(a carrier's leftovers, or a statistical NLU's guess). `reinterpret` must then mean what the
+model's samples for that intent mean; a sample of "no" read as "yes" sends a person to 911,
+and "I'd rather not continue" read as "continue" keeps a stretch going that should stop.
+Every sample of the en-US model is played here, not a hand-picked list.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from skill.dialog import reinterpret
+from skill.dialog.state import SessionState
+
+MODEL = Path(__file__).resolve().parents[1] / "skill-package" / "interactionModels" / "custom" / "en-US.json"
+
+
+def samples(intent: str) -> list[str]:
+    intents = json.loads(MODEL.read_text("utf-8"))["interactionModel"]["languageModel"]["intents"]
+    return next(i.get("samples", []) for i in intents if i["name"] == intent)
+
+
+def heard(mode: str, words: str) -> set[str | None]:
+    """What the words mean in this mode, whichever free-text intent carried them."""
+    return {reinterpret.meaning(SessionState(mode=mode), intent, [words])
+            for intent in reinterpret.FREE_TEXT_INTENTS}
+
+
+@pytest.mark.parametrize("intent", ["AMAZON.YesIntent", "AMAZON.NoIntent", "UnsureIntent",
+                                    "AMAZON.RepeatIntent"])
+def test_in_the_doctor_check_every_answer_sample_is_that_answer(intent):
+    wrong = {s: heard("doctor_check", s) for s in samples(intent)}
+    wrong = {s: h for s, h in wrong.items() if h != {intent}}
+    assert not wrong
+
+
+# Read as "no" (the check goes on, which is the safer reading) rather than as the model's stop:
+# "nothing else" and "that's grand thanks" answer the question as often as they end it.
+STOPS_READ_AS_NO = {"nothing else", "nothing else thanks", "that's grand thanks", "no more stretches"}
+
+
+def test_in_the_doctor_check_a_goodbye_is_never_a_yes_or_not_sure():
+    for words in samples("AMAZON.StopIntent"):
+        allowed = {"AMAZON.StopIntent", None} | ({"AMAZON.NoIntent"} if words in STOPS_READ_AS_NO else set())
+        assert heard("doctor_check", words) <= allowed, words
+
+
+def test_in_a_stretch_every_way_of_leaving_leaves_or_is_left_to_alexa():
+    """Never another control: "I'd rather not continue" must not carry on, nor "I have to go"
+    count the steps to go."""
+    for words in samples("AMAZON.StopIntent"):
+        assert heard("routine", words) <= {"AMAZON.StopIntent", None}, words
+    assert all(heard("routine", w) == {"AMAZON.StopIntent"} for w in
+               ("I'd rather not continue", "I don't want to continue", "I have to go", "goodbye"))
+
+
+def test_in_a_stretch_no_other_control_sample_is_read_as_leaving():
+    """Pause is the exception that does no harm: both keep the place and end the session."""
+    for intent in ("AMAZON.NextIntent", "AMAZON.PreviousIntent", "AMAZON.RepeatIntent",
+                   "AMAZON.ResumeIntent", "AMAZON.StartOverIntent", "SkipStepIntent",
+                   "StepsLeftIntent", "AMAZON.HelpIntent"):
+        for words in samples(intent):
+            assert "AMAZON.StopIntent" not in heard("routine", words), (intent, words)

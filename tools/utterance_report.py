@@ -17,13 +17,18 @@ NLUs (--nlu, comma separated):
   sim       the simulator's whole-sample matcher (`simulator.nlu`), the exact-match view
   sem       /work/shared/tools/semantic_nlu.py (sentence embeddings), the statistical stand-in
             (needs its venv: bash /work/shared/tools/setup.sh)
+  words     no NLU either: every phrase reaches QuestionIntent with all its words (the ceiling
+            of what the backend understands when nothing is lost to the fallback or a carrier)
+  va+words  virtual-alexa, except that what it sends to the fallback (no words) reaches
+            QuestionIntent with all its words instead (how much of the exact-match gap is the
+            fallback's)
   va        /work/shared/tools/va_client.js (virtual-alexa, whole-sample matching), talking to
             the checkout's lambda_handler through lambda_shim.py; the request it builds for
             each phrase is then replayed in the row's state (needs node and /tmp/va)
 
 The data are the blind sets in tests/data/blind/ of THIS checkout; --root names the checkout
 whose code and model are played (so the same sets score the old code: --root /work/wt/base,
-run with that checkout's python). Parts b, e and g are holdouts: their figures only
+run with that checkout's python). Parts b, e, g and h are holdouts: their figures only
 (--misses refuses them). Dev-only; not part of CI.
 
 usage: python tools/utterance_report.py [--root DIR] [--nlu straight,sim,sem] [--misses a]
@@ -51,7 +56,7 @@ VA_NODE_MODULES = os.environ.get("VA_NODE_MODULES", "/tmp/va/node_modules")
 LOCALE = "en-US"
 # Parts whose misses may be read and tuned on, and the holdouts that are only ever scored.
 TUNING_PARTS = ("a", "c", "d", "f")
-HOLDOUT_PARTS = ("b", "e", "g")
+HOLDOUT_PARTS = ("b", "e", "g", "h")
 STATE_KEY = "pins_and_needles"
 
 # The labelled intent for "straight into the intent".
@@ -173,6 +178,16 @@ def resolve_va(texts: list[str], root: Path) -> list[tuple[str, dict]]:
     fallback = {"intent": {"name": "AMAZON.FallbackIntent"}}
     requests = [by_conv.get(f"u{i}", fallback) for i in range(len(texts))]
     return [(r["intent"]["name"], r["intent"].get("slots") or {}) for r in requests]
+
+
+def resolve_words(texts: list[str], root: Path) -> list[tuple[str, dict]]:
+    return [("QuestionIntent", {"query": {"name": "query", "value": t}}) for t in texts]
+
+
+def resolve_va_or_words(texts: list[str], root: Path) -> list[tuple[str, dict]]:
+    words = resolve_words(texts, root)
+    return [heard if heard[0] != "AMAZON.FallbackIntent" else said
+            for heard, said in zip(resolve_va(texts, root), words)]
 
 
 def resolve_straight(labels: list[str], table: dict) -> list[tuple[str, dict]]:
@@ -312,7 +327,8 @@ def evaluate(root: Path, nlu_name: str, part: str, player: Player) -> dict:
         job_res = resolve_straight([r["job"] for r in jobs], JOB_INTENTS)
         control_res = resolve_straight([r["label"] for r in controls], CONTROL_INTENTS)
     else:
-        resolve = {"sim": resolve_sim, "sem": resolve_sem, "va": resolve_va}[nlu_name]
+        resolve = {"sim": resolve_sim, "sem": resolve_sem, "va": resolve_va, "words": resolve_words,
+                   "va+words": resolve_va_or_words}[nlu_name]
         job_res = resolve([r["text"] for r in jobs], root)
         control_res = resolve([r["text"] for r in controls], root)
     rows = []

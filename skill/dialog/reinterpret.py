@@ -38,7 +38,8 @@ QUESTION = "QuestionIntent"
 WHY = "WhyLegFallsAsleepIntent"
 STORY = "SymptomStoryIntent"
 # Jobs that an information question about them does not start (the article answers it).
-_INFORMATION_JOBS = ("DoctorCheckIntent", "StartRoutineIntent")
+DOCTOR_CHECK = "DoctorCheckIntent"
+_INFORMATION_JOBS = (DOCTOR_CHECK, "StartRoutineIntent")
 # What `state.pending` may hold when nothing outside the core, routine and doctor check is
 # waiting for an answer; anything else (another feature's confirming question) is left alone.
 _OWN_PENDING_PREFIXES = ("more", "causes", "topic:", "doctor_check", "routine", "resume_routine")
@@ -112,6 +113,8 @@ def _anywhere(intent: str | None, text: str) -> str | None:
         job = _recognised_job(intent, text)
     if job in _INFORMATION_JOBS and informational:
         job = None  # the article answers it; no check or routine starts
+    if job is None and _asks_about_own_case(text):
+        job = DOCTOR_CHECK
     if job is not None:
         return job
     if intent == STORY:  # a story is a story unless it asks why
@@ -119,6 +122,14 @@ def _anywhere(intent: str | None, text: str) -> str | None:
             return None
         return WHY if is_why_question(text) else QUESTION
     return WHY if is_why_question(text) else None
+
+
+def _asks_about_own_case(text: str) -> bool:
+    """Whether one's own (or a relative's) numbness needs a doctor, however it is asked
+    (`own_case` in reinterpret.json says why)."""
+    rules = _data()["anywhere"]["own_case"]
+    return bool(_compiled(rules["asks"]).search(text) and _compiled(rules["own"]).search(text)
+                and not _compiled(rules["not"]).search(text))
 
 
 def _recognised_job(intent: str, text: str) -> str | None:

@@ -27,6 +27,26 @@ def test_a_question_about_doctors_is_left_to_the_ranker(words):
     assert reinterpret.meaning(IDLE, "QuestionIntent", [words]) is None
 
 
+@pytest.mark.parametrize("words", [
+    "how do i know if it's serious", "is it bad that my foot keeps going to sleep",
+    "does this warrant a doctor's appointment", "how do i know if my numbness is serious",
+    "does my wife need to get her tingly legs checked out", "is his tingling something to worry about",
+])
+def test_whether_ones_own_numbness_needs_a_doctor_starts_the_check(words):
+    assert reinterpret.meaning(IDLE, "QuestionIntent", [words]) == "DoctorCheckIntent"
+
+
+@pytest.mark.parametrize("words", [
+    "when should i worry about pins and needles", "is it bad to sit cross legged",
+    "i always tuck my feet under my chair is that bad",
+    "the doctor says my arteries are furred up could that be why my legs go numb",
+    "tell me about when to seek medical advice", "what will the doctor do at my appointment",
+    "how is my numbness treated if it's serious",
+])
+def test_general_habit_cause_and_treatment_questions_stay_with_the_ranker(words):
+    assert reinterpret.meaning(IDLE, "QuestionIntent", [words]) != "DoctorCheckIntent"
+
+
 @pytest.mark.parametrize("words", ["guide me through the leg routine step by step",
                                    "a wee stretch for ma legs", "show me one of them stretchin routines"])
 def test_stretch_words_in_free_text_start_the_routine(words):

@@ -33,6 +33,7 @@ run with that checkout's python). Parts b, e, g and h are holdouts: their figure
 
 usage: python tools/utterance_report.py [--root DIR] [--nlu straight,sim,sem] [--misses a]
        python tools/utterance_report.py --fillers --parts e,g   (counts only)
+       python tools/utterance_report.py --carriers tools/carrier_families/openers.txt --parts e,g,h
 """
 
 from __future__ import annotations
@@ -391,6 +392,28 @@ def filler_check(root: Path, part: str) -> str:
             f"with a filler at an end, {rescued} match once the fillers are cut")
 
 
+def carrier_reach(root: Path, part: str, carriers_file: Path) -> str:
+    """Counts only (safe for a holdout): of the part's phrases the exact matcher sends to the
+    fallback, how many would match once QuestionIntent also had the file's carrier samples.
+    A family that reaches few of a holdout's fallbacks will not close the exact-match gap."""
+    nlu = simulator_module("nlu")
+    carriers = [line.strip() for line in carriers_file.read_text("utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+    model = json.loads(model_path(root).read_text("utf-8"))
+    for intent in model["interactionModel"]["languageModel"]["intents"]:
+        if intent["name"] == "QuestionIntent":
+            intent["samples"] = intent["samples"] + carriers
+    widened = nlu.Resolver(model)
+    rows = [r for r in load(f"jobs_{part}.tsv") + load(f"controls_{part}.tsv")
+            if not r.get("job", "").startswith("reminder")]
+    texts = [row["text"] for row in rows]
+    missed = [text for text, (intent, _) in zip(texts, resolve_sim(texts, root))
+              if intent == "AMAZON.FallbackIntent"]
+    reached = sum(widened.resolve(text).intent == "QuestionIntent" for text in missed)
+    return (f"{part}: {len(rows)} phrases, {len(missed)} to the fallback (sim), {reached} "
+            f"reached by the {len(carriers)} carriers of {carriers_file.name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=HERE, help="the checkout to play")
@@ -402,8 +425,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--fillers", action="store_true",
                         help="only say how many fallbacks are fillers around a known phrase")
+    parser.add_argument("--carriers", type=Path, metavar="FILE",
+                        help="only say how many fallbacks these QuestionIntent carrier samples "
+                             "would reach (tools/carrier_families/)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
+    if args.carriers:
+        use_checkout(root)
+        for part in args.parts.split(","):
+            print(carrier_reach(root, part, args.carriers.resolve()))
+        return 0
     if args.fillers:
         use_checkout(root)
         for part in args.parts.split(","):

@@ -21,7 +21,7 @@ def test_doctor_words_in_free_text_start_the_check(words):
 
 
 @pytest.mark.parametrize("words", ["what kind of doctor treats this",
-                                   "when should i see a doctor about numbness",
+                                   "what will the doctor do at my appointment",
                                    "how do doctors test for nerve damage"])
 def test_a_question_about_doctors_is_left_to_the_ranker(words):
     assert reinterpret.meaning(IDLE, "QuestionIntent", [words]) is None
@@ -31,13 +31,16 @@ def test_a_question_about_doctors_is_left_to_the_ranker(words):
     "how do i know if it's serious", "is it bad that my foot keeps going to sleep",
     "does this warrant a doctor's appointment", "how do i know if my numbness is serious",
     "does my wife need to get her tingly legs checked out", "is his tingling something to worry about",
+    # the interaction model's own DoctorCheckIntent samples say these, so Alexa starts the check
+    "when should i see a doctor about numbness", "does my mum need a doctor",
+    "when should i worry about pins and needles", "does this need looking at",
 ])
 def test_whether_ones_own_numbness_needs_a_doctor_starts_the_check(words):
     assert reinterpret.meaning(IDLE, "QuestionIntent", [words]) == "DoctorCheckIntent"
 
 
 @pytest.mark.parametrize("words", [
-    "when should i worry about pins and needles", "is it bad to sit cross legged",
+    "is it bad to sit cross legged",
     "i always tuck my feet under my chair is that bad",
     "the doctor says my arteries are furred up could that be why my legs go numb",
     "tell me about when to seek medical advice", "what will the doctor do at my appointment",

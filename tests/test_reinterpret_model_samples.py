@@ -23,10 +23,14 @@ def samples(intent: str) -> list[str]:
     return next(i.get("samples", []) for i in intents if i["name"] == intent)
 
 
+# Outside a stretch or the check only a question or a story is reread (a topic request is a topic).
+CARRIERS = {"routine": reinterpret.FREE_TEXT_INTENTS, "doctor_check": reinterpret.FREE_TEXT_INTENTS,
+            "idle": ("QuestionIntent", "SymptomStoryIntent")}
+
+
 def heard(mode: str, words: str) -> set[str | None]:
     """What the words mean in this mode, whichever free-text intent carried them."""
-    return {reinterpret.meaning(SessionState(mode=mode), intent, [words])
-            for intent in reinterpret.FREE_TEXT_INTENTS}
+    return {reinterpret.meaning(SessionState(mode=mode), intent, [words]) for intent in CARRIERS[mode]}
 
 
 @pytest.mark.parametrize("intent", ["AMAZON.YesIntent", "AMAZON.NoIntent", "UnsureIntent",
@@ -64,3 +68,28 @@ def test_in_a_stretch_no_other_control_sample_is_read_as_leaving():
                    "StepsLeftIntent", "AMAZON.HelpIntent"):
         for words in samples(intent):
             assert "AMAZON.StopIntent" not in heard("routine", words), (intent, words)
+
+
+def slotless(intent: str) -> list[str]:
+    return [s for s in samples(intent) if "{" not in s]
+
+
+@pytest.mark.parametrize("intent", ["DoctorCheckIntent", "StartRoutineIntent", "AMAZON.HelpIntent"])
+def test_outside_a_stretch_or_check_every_job_sample_is_that_job(intent):
+    """'When should I see a doctor', 'what's a good stretch for numb legs', 'I'm lost': Alexa
+    starts the job for these words, so free text saying them does too."""
+    wrong = {s: h for s in slotless(intent) if (h := heard("idle", s)) != {intent}}
+    assert not wrong
+
+
+def test_outside_a_stretch_ending_is_never_another_job():
+    """'Stop the stretch' said in a new session must not start the stretch."""
+    leaving = {"AMAZON.StopIntent", "AMAZON.CancelIntent", None}
+    for intent in ("AMAZON.StopIntent", "AMAZON.CancelIntent"):
+        for words in slotless(intent):
+            assert heard("idle", words) <= leaving, words
+
+
+def test_outside_a_stretch_a_why_sample_is_the_why_or_left_to_the_ranker():
+    for words in slotless("WhyLegFallsAsleepIntent"):
+        assert heard("idle", words) <= {"WhyLegFallsAsleepIntent", "QuestionIntent", None}, words

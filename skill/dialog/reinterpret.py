@@ -39,7 +39,8 @@ WHY = "WhyLegFallsAsleepIntent"
 STORY = "SymptomStoryIntent"
 # Jobs that an information question about them does not start (the article answers it).
 DOCTOR_CHECK = "DoctorCheckIntent"
-_INFORMATION_JOBS = (DOCTOR_CHECK, "StartRoutineIntent")
+ROUTINE = "StartRoutineIntent"
+_INFORMATION_JOBS = (DOCTOR_CHECK, ROUTINE)
 # What `state.pending` may hold when nothing outside the core, routine and doctor check is
 # waiting for an answer; anything else (another feature's confirming question) is left alone.
 _OWN_PENDING_PREFIXES = ("more", "causes", "topic:", "doctor_check", "routine", "resume_routine")
@@ -111,7 +112,7 @@ def _anywhere(intent: str | None, text: str) -> str | None:
     job = _first(_families(data["jobs"]), text)
     if job is None and not informational:
         job = _recognised_job(intent, text)
-    if job in _INFORMATION_JOBS and informational:
+    if job in _INFORMATION_JOBS and informational and not _asks_for_a_stretch(job, text):
         job = None  # the article answers it; no check or routine starts
     if job is None and _asks_about_own_case(text):
         job = DOCTOR_CHECK
@@ -124,12 +125,20 @@ def _anywhere(intent: str | None, text: str) -> str | None:
     return WHY if is_why_question(text) else None
 
 
+def _asks_for_a_stretch(job: str, text: str) -> bool:
+    """A request for a stretch in the shape of a question (`_stretch_asked_as_a_question`)."""
+    return job == ROUTINE and bool(
+        _compiled(_data()["anywhere"]["stretch_asked_as_a_question"]).search(text))
+
+
 def _asks_about_own_case(text: str) -> bool:
-    """Whether one's own (or a relative's) numbness needs a doctor, however it is asked
-    (`own_case` in reinterpret.json says why)."""
+    """Whether to see a doctor, about one's own (or a relative's) numbness or at all, however
+    it is asked (`_own_case` in reinterpret.json says why)."""
     rules = _data()["anywhere"]["own_case"]
-    return bool(_compiled(rules["asks"]).search(text) and _compiled(rules["own"]).search(text)
-                and not _compiled(rules["not"]).search(text))
+    if _compiled(rules["not"]).search(text):
+        return False
+    return bool(_compiled(rules["needs_doctor"]).search(text)
+                or (_compiled(rules["asks"]).search(text) and _compiled(rules["own"]).search(text)))
 
 
 def _recognised_job(intent: str, text: str) -> str | None:

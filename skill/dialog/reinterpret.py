@@ -112,10 +112,10 @@ def _anywhere(intent: str | None, text: str) -> str | None:
     job = _first(_families(data["jobs"]), text)
     if job is None and not informational:
         job = _recognised_job(intent, text)
-    if job in _INFORMATION_JOBS and informational and not _asks_for_a_stretch(job, text):
-        job = None  # the article answers it; no check or routine starts
-    if job is None and _asks_about_own_case(text):
-        job = DOCTOR_CHECK
+    if job in _INFORMATION_JOBS and informational:
+        job = None  # the article answers it; no check or routine starts...
+    if job is None:  # ...unless it asks for the job itself, in the shape of a question
+        job = _job_asked_as_a_question(text)
     if job is not None:
         return job
     if intent == STORY:  # a story is a story unless it asks why
@@ -125,20 +125,20 @@ def _anywhere(intent: str | None, text: str) -> str | None:
     return WHY if is_why_question(text) else None
 
 
-def _asks_for_a_stretch(job: str, text: str) -> bool:
-    """A request for a stretch in the shape of a question (`_stretch_asked_as_a_question`)."""
-    return job == ROUTINE and bool(
-        _compiled(_data()["anywhere"]["stretch_asked_as_a_question"]).search(text))
-
-
-def _asks_about_own_case(text: str) -> bool:
-    """Whether to see a doctor, about one's own (or a relative's) numbness or at all, however
-    it is asked (`_own_case` in reinterpret.json says why)."""
-    rules = _data()["anywhere"]["own_case"]
-    if _compiled(rules["not"]).search(text):
-        return False
-    return bool(_compiled(rules["needs_doctor"]).search(text)
-                or (_compiled(rules["asks"]).search(text) and _compiled(rules["own"]).search(text)))
+def _job_asked_as_a_question(text: str) -> str | None:
+    """Whether to see a doctor ("when should I see a doctor", "is it bad that my foot keeps
+    going numb") is the doctor check; a stretch asked for as a question ("what's a good
+    stretch for numb legs") is the stretch. The model's own samples of those jobs say these
+    words (`_see_a_doctor`, `_stretch_as_a_question` in reinterpret.json)."""
+    data = _data()["anywhere"]
+    doctor = data["see_a_doctor"]
+    if not _compiled(doctor["not"]).search(text) and (
+            _compiled(doctor["whether"]).search(text)
+            or (_compiled(doctor["asks"]).search(text) and _compiled(doctor["own"]).search(text))):
+        return DOCTOR_CHECK
+    if _compiled(data["stretch_as_a_question"]).search(text):
+        return ROUTINE
+    return None
 
 
 def _recognised_job(intent: str, text: str) -> str | None:

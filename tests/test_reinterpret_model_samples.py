@@ -93,3 +93,28 @@ def test_outside_a_stretch_ending_is_never_another_job():
 def test_outside_a_stretch_a_why_sample_is_the_why_or_left_to_the_ranker():
     for words in slotless("WhyLegFallsAsleepIntent"):
         assert heard("idle", words) <= {"WhyLegFallsAsleepIntent", "QuestionIntent", None}, words
+
+
+# Controls whose effect is the same mid-stretch: on to the next step, or keep the place and end.
+MOVE_ON = {"AMAZON.NextIntent", "AMAZON.ResumeIntent", "SkipStepIntent"}
+END_HERE = {"AMAZON.PauseIntent", "AMAZON.StopIntent"}
+# The model's own words that say two things: "finish the stretch" (resume; "finish the
+# exercise" is a stop), "repeat the last step" (this one or the one before?), "start again
+# where we stopped" (over, or on?), "how do I go to the next one", "what do I do next" (help,
+# or just do it).
+SAY_TWO_THINGS = {"finish my stretch", "finish the stretch", "let's finish the stretch",
+                  "repeat the last step", "start again where we stopped",
+                  "how do I go to the next one", "how do I move along", "how do I go to the next stretch",
+                  "what do I do next"}
+
+
+@pytest.mark.parametrize("intent", ["AMAZON.NextIntent", "AMAZON.PreviousIntent", "AMAZON.RepeatIntent",
+                                    "AMAZON.PauseIntent", "AMAZON.ResumeIntent", "AMAZON.StartOverIntent",
+                                    "SkipStepIntent", "StepsLeftIntent", "AMAZON.HelpIntent"])
+def test_in_a_stretch_every_control_sample_does_what_the_model_says(intent):
+    """'Moving on', 'where were we', 'leave that one out', 'I'm lost': a control that reaches
+    the skill as free text does what Alexa would have done with the same words."""
+    allowed = MOVE_ON if intent in MOVE_ON else END_HERE if intent in END_HERE else {intent}
+    wrong = {s: h for s in samples(intent) if s not in SAY_TWO_THINGS
+             and not (len(h := heard("routine", s)) == 1 and h <= allowed)}
+    assert not wrong

@@ -37,6 +37,7 @@ FREE_TEXT_INTENTS = ("QuestionIntent", "SymptomStoryIntent", "TopicIntent")
 QUESTION = "QuestionIntent"
 WHY = "WhyLegFallsAsleepIntent"
 STORY = "SymptomStoryIntent"
+HELP = "AMAZON.HelpIntent"
 # Jobs that an information question about them does not start (the article answers it).
 DOCTOR_CHECK = "DoctorCheckIntent"
 ROUTINE = "StartRoutineIntent"
@@ -92,7 +93,14 @@ def _in_stretch(intent: str | None, text: str) -> str | None:
         return None
     if _compiled(data["never"]).search(text):
         return None
-    return _first(_families(data["controls"]), text)
+    control = _first(_families(data["controls"]), text)
+    if control is None and _first(_help_families(), text):
+        control = HELP  # "I'm lost", "how do I work this": asking for help is asking, anywhere
+    return control
+
+
+def _help_families():
+    return tuple(family for family in _families(_data()["anywhere"]["jobs"]) if family[0] == HELP)
 
 
 def _in_check(intent: str | None, text: str) -> str | None:

@@ -129,7 +129,12 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
     if ranking.match is None:
         _log_unanswered(text, ranking, user)
         # Sure (a question the article is known not to answer) or merely unsure.
-        return not_covered(state) if ranking.declined.startswith("not_covered") else no_match(state)
+        sure = ranking.declined.startswith("not_covered")
+        if state.mode == "routine":  # mid-stretch: in the stretch's words; the routine waits
+            from skill.dialog import routine
+
+            return routine.not_covered(state) if sure else routine.fallback(state)
+        return not_covered(state) if sure else no_match(state)
     return _speak_ranked(state, ranking.match.passage)
 
 

@@ -382,6 +382,12 @@ def fallback(state: SessionState, current: dict) -> Reply:
 
 
 @_guarded
+def not_covered(state: SessionState, current: dict) -> Reply:
+    """Mid-stretch, a question the article doesn't answer: say so, and how to carry on."""
+    return _plain("not_covered")
+
+
+@_guarded
 def not_yet(state: SessionState, current: dict) -> Reply:
     """"No" to "say next when you're ready": no pressure, the routine waits."""
     return _plain("no_rush")

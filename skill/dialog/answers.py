@@ -129,13 +129,21 @@ def answer_question(state: SessionState, text: str | None, user: str = "") -> Re
     if ranking.match is None:
         _log_unanswered(text, ranking, user)
         # Sure (a question the article is known not to answer) or merely unsure.
-        sure = ranking.declined.startswith("not_covered")
-        if state.mode == "routine":  # mid-stretch: in the stretch's words; the routine waits
-            from skill.dialog import routine
-
-            return routine.not_covered(state) if sure else routine.fallback(state)
-        return not_covered(state) if sure else no_match(state)
+        return _declined(state, sure=ranking.declined.startswith("not_covered"))
     return _speak_ranked(state, ranking.match.passage)
+
+
+def _declined(state: SessionState, *, sure: bool) -> Reply:
+    """Words the article doesn't answer, said where the user is: mid-stretch in the
+    stretch's words (the routine waits at its step); mid-check the question again (it still
+    wants its answer); elsewhere the menu."""
+    from skill.dialog import doctor_check, routine
+
+    if state.mode == "routine":
+        return routine.not_covered(state) if sure else routine.fallback(state)
+    if doctor_check.in_check(state):
+        return doctor_check.not_understood(state)
+    return not_covered(state) if sure else no_match(state)
 
 
 def _speak_ranked(state: SessionState, passage: Passage) -> Reply:

@@ -118,12 +118,12 @@ def _anywhere(intent: str | None, text: str) -> str | None:
     informational = intent == QUESTION and bool(
         _compiled(data["information_question"]).search(text))
     job = _first(_families(data["jobs"]), text)
-    if job is None and not informational:
-        job = _recognised_job(intent, text)
     if job in _INFORMATION_JOBS and informational:
         job = None  # the article answers it; no check or routine starts...
     if job is None:  # ...unless it asks for the job itself, in the shape of a question
         job = _job_asked_as_a_question(text)
+    if job is None and not informational:  # the phrase families first, the model last
+        job = _recognised_job(intent, text)
     if job is not None:
         return job
     if intent == STORY:  # a story is a story unless it asks why

@@ -378,13 +378,17 @@ def without_fillers(text: str) -> str:
     return " ".join(words)
 
 
+def sim_fallbacks(texts: list[str], root: Path) -> list[str]:
+    """The texts the simulator's exact matcher sends to the fallback (no words reach us)."""
+    return [text for text, (intent, _) in zip(texts, resolve_sim(texts, root))
+            if intent == "AMAZON.FallbackIntent"]
+
+
 def filler_check(root: Path, part: str) -> str:
     """Counts only (safe for a holdout): of the part's phrases the exact matcher sends to the
     fallback, how many have a filler at an end, and how many match a sample once it is cut."""
     rows = load(f"jobs_{part}.tsv") + load(f"controls_{part}.tsv")
-    texts = [row["text"] for row in rows]
-    missed = [text for text, (intent, _) in zip(texts, resolve_sim(texts, root))
-              if intent == "AMAZON.FallbackIntent"]
+    missed = sim_fallbacks([row["text"] for row in rows], root)
     cut = [without_fillers(text) for text in missed]
     rescued = sum(intent != "AMAZON.FallbackIntent" for intent, _ in resolve_sim(cut, root))
     with_filler = sum(a != b for a, b in zip(missed, cut))
@@ -409,8 +413,7 @@ def carrier_reach(root: Path, part: str, carriers_file: Path) -> str:
     for kind in ("jobs", "controls"):
         texts = [r["text"] for r in load(f"{kind}_{part}.tsv")
                  if not r.get("job", "").startswith("reminder")]
-        missed = [text for text, (intent, _) in zip(texts, resolve_sim(texts, root))
-                  if intent == "AMAZON.FallbackIntent"]
+        missed = sim_fallbacks(texts, root)
         reached = sum(widened.resolve(text).intent == "QuestionIntent" for text in missed)
         said.append(f"{kind} {reached} of {len(missed)} fallbacks ({len(texts)} phrases)")
     return f"{part}: {carriers_file.name} ({len(carriers)} carriers) reaches " + ", ".join(said)

@@ -7,6 +7,7 @@ and "I'd rather not continue" read as "continue" keeps a stretch going that shou
 Every sample of the en-US model is played here, not a hand-picked list.
 """
 
+import functools
 import json
 from pathlib import Path
 
@@ -18,14 +19,19 @@ from skill.dialog.state import SessionState
 MODEL = Path(__file__).resolve().parents[1] / "skill-package" / "interactionModels" / "custom" / "en-US.json"
 
 
+@functools.cache
+def _intents() -> dict[str, list[str]]:
+    model = json.loads(MODEL.read_text("utf-8"))["interactionModel"]["languageModel"]
+    return {i["name"]: i.get("samples", []) for i in model["intents"]}
+
+
 def samples(intent: str) -> list[str]:
-    intents = json.loads(MODEL.read_text("utf-8"))["interactionModel"]["languageModel"]["intents"]
-    return next(i.get("samples", []) for i in intents if i["name"] == intent)
+    return _intents()[intent]
 
 
 # Outside a stretch or the check only a question or a story is reread (a topic request is a topic).
 CARRIERS = {"routine": reinterpret.FREE_TEXT_INTENTS, "doctor_check": reinterpret.FREE_TEXT_INTENTS,
-            "idle": ("QuestionIntent", "SymptomStoryIntent")}
+            "idle": (reinterpret.QUESTION, reinterpret.STORY)}
 
 
 def heard(mode: str, words: str) -> set[str | None]:
